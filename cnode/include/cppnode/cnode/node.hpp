@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "cppnode/cnode/process.hpp"
+#include "cppnode/codec/codec.hpp"
+#include "cppnode/codec/term.hpp"
+
+namespace cppnode::cnode {
+
+/// How the node presents itself and what it tolerates.
+struct NodeConfig {
+  /// Full node name `alive@host`. Short names (`-sname`) have a host without dots.
+  std::string node_name;
+  /// The shared secret. Never logged.
+  std::string cookie;
+  /// TCP port to listen on; 0 picks a free one.
+  std::uint16_t listen_port = 0;
+  /// Address to listen on.
+  std::string listen_address = "0.0.0.0";
+  /// epmd port (`ERL_EPMD_PORT` or 4369).
+  std::uint16_t epmd_port = 4369;
+  /// Nodes to connect to at start and to keep connected (reconnecting with back-off).
+  std::vector<std::string> connect;
+  /// Worker threads running the node's io_context; 0 = hardware concurrency.
+  unsigned threads = 0;
+  /// A peer silent this long is down (Erlang's net_ticktime; a tick goes out every quarter).
+  std::chrono::milliseconds net_ticktime{60'000};
+  /// A peer that has not finished the handshake in this time is dropped.
+  std::chrono::milliseconds handshake_timeout{5'000};
+  /// Largest distribution packet accepted; a larger length field closes that connection.
+  std::uint32_t max_packet_size = 64u << 20;
+  codec::DecodeOptions decode;
+};
+
+/// Node up/down events, for code that keeps state per peer (e.g. `{:global, name}` owners).
+struct NodeEvent {
+  codec::Atom node;
+  bool up = true;
+  bool hidden = false;  // whether the peer is a hidden node (another C node) or a BEAM node
+  codec::Term reason;   // for down
+};
+
+/// A distributed Erlang node: epmd registration, connections both ways, the process table and
+/// signal routing. All member functions are thread-safe.
+class Node {
+ public:
+  explicit Node(NodeConfig config);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  /// Listens, publishes to epmd and starts connecting to `config.connect`. Errors (name taken,
+  /// epmd unreachable, port in use) come back as an error with a message.
+  std::error_code start(std::string* message = nullptr);
+  /// Runs the event loop on the configured threads until `stop()`.
+  void run();
+  /// Ends every process (reason `shutdown`), closes connections and the epmd registration,
+  /// then makes `run()` return.
+  void stop();
+
+  [[nodiscard]] boost::asio::io_context& io() noexcept;
+  [[nodiscard]] codec::Atom name() const noexcept;
+  [[nodiscard]] std::uint32_t creation() const noexcept;
+  [[nodiscard]] const NodeConfig& config() const noexcept;
+  /// The port the node listens on (after start).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+
+  // ---- Processes ----
+
+  /// Gives `process` a new pid, adds it to the table and runs its `on_start` on its strand.
+  codec::Pid spawn(const std::shared_ptr<Process>& process);
+  /// Registers a local name; false if the name or the pid already has one, or the pid is dead.
+  bool register_name(codec::Atom name, const codec::Pid& pid);
+  void unregister_name(codec::Atom name);
+  [[nodiscard]] std::optional<codec::Pid> whereis(codec::Atom name) const;
+  [[nodiscard]] std::shared_ptr<Process> find(const codec::Pid& pid) const;
+  [[nodiscard]] std::size_t process_count() const;
+  /// A new unique reference of this node.
+  codec::Reference make_ref();
+
+  /// Ends a local process with `reason`: removes it and its names, sends EXIT to its links and
+  /// MONITOR_P_EXIT / DOWN to its monitors, then runs its `on_exit`.
+  void exit_process(const codec::Pid& pid, const codec::Term& reason);
+
+  // ---- Signals, local or remote (connecting on demand) ----
+
+  /// `To ! Msg`. Dropped if `to` is dead or its node unreachable, as in Erlang.
+  void send(const codec::Pid& from, const codec::Pid& to, codec::Term message);
+  /// `{Name, Node} ! Msg`.
+  void send(const codec::Pid& from, codec::Atom name, codec::Atom node, codec::Term message);
+  /// `Alias ! Msg` for a reference made by a monitor with `{alias, ...}` (ALIAS_SEND), falling
+  /// back to `fallback_pid` when the peer does not support aliases.
+  void send_alias(const codec::Pid& from, const codec::Reference& alias,
+                  const codec::Pid& fallback_pid, codec::Term message);
+  void link(const codec::Pid& from, const codec::Pid& to);
+  void unlink(const codec::Pid& from, const codec::Pid& to);
+  /// `exit(To, Reason)` sent by `from`.
+  void exit_signal(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason);
+  /// `erlang:monitor(process, Target)`: `target` is a Pid or an atom name local to `target_node`.
+  codec::Reference monitor(const codec::Pid& watcher, const codec::Term& target,
+                           codec::Atom target_node);
+  void demonitor(const codec::Pid& watcher, const codec::Reference& ref);
+
+  // ---- Connections ----
+
+  /// Connects to `node` if not yet connected (asynchronously).
+  void connect(codec::Atom node);
+  /// Nodes connected right now.
+  [[nodiscard]] std::vector<NodeEvent> connected_nodes() const;
+  /// Calls `handler` (on some node thread, never blocking it) for every node up/down.
+  void on_node_event(std::function<void(const NodeEvent&)> handler);
+
+  /// Counters for operators.
+  struct Stats {
+    std::uint64_t messages_in = 0;
+    std::uint64_t messages_out = 0;
+    std::uint64_t connections = 0;
+    std::uint64_t processes = 0;
+  };
+  [[nodiscard]] Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cppnode::cnode

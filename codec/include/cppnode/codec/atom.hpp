@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <compare>
+#include <cstddef>
+#include <string_view>
+
+namespace cppnode::codec {
+
+namespace detail {
+struct AtomEntry;
+}
+
+/// An interned Erlang atom: copying and `==` are pointer operations; `<=>` compares the text
+/// (UTF-8 byte order is code point order, as Erlang orders atoms).
+/// Thread-safe: atoms may be created from any thread. Interned atoms live until exit.
+class Atom {
+ public:
+  /// The empty atom `''`.
+  Atom() noexcept;
+  /// Interns `utf8`. Throws `std::invalid_argument` if it is longer than 255 characters or not
+  /// valid UTF-8 (the decoder checks first and returns an error instead).
+  explicit Atom(std::string_view utf8);
+
+  [[nodiscard]] std::string_view name() const noexcept;
+  [[nodiscard]] std::size_t hash() const noexcept;
+
+  friend bool operator==(Atom a, Atom b) noexcept { return a.entry_ == b.entry_; }
+  friend std::strong_ordering operator<=>(Atom a, Atom b) noexcept;
+
+  /// Number of characters (code points), at most 255.
+  static constexpr std::size_t max_chars = 255;
+
+ private:
+  const detail::AtomEntry* entry_;
+};
+
+inline namespace literals {
+/// `"ok"_a` is the atom `ok`.
+inline Atom operator""_a(const char* s, std::size_t n) { return Atom(std::string_view(s, n)); }
+}  // namespace literals
+
+}  // namespace cppnode::codec
