@@ -9,7 +9,8 @@ namespace cppnode::codec {
 
 namespace detail {
 struct AtomEntry;
-}
+struct AtomAccess;
+}  // namespace detail
 
 /// An interned Erlang atom: copying and `==` are pointer operations; `<=>` compares the text
 /// (UTF-8 byte order is code point order, as Erlang orders atoms).
@@ -32,6 +33,8 @@ class Atom {
   static constexpr std::size_t max_chars = 255;
 
  private:
+  friend struct detail::AtomAccess;
+  explicit Atom(const detail::AtomEntry* entry) noexcept : entry_(entry) {}
   const detail::AtomEntry* entry_;
 };
 

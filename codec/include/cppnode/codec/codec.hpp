@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "cppnode/codec/error.hpp"
 #include "cppnode/codec/term.hpp"
@@ -12,8 +13,19 @@
 namespace cppnode::codec {
 
 /// Limits that keep hostile input from costing more than it is worth.
+///
+/// Whatever the input, decoding returns a term or an Error (offset, and what was expected and
+/// what came); it never throws, crashes or reads out of bounds. Besides these options:
+/// - a length or count field may never exceed the bytes that remain, so memory stays within a
+///   small multiple of the input (about 56 bytes per term, the size of a Term);
+/// - atoms hold at most 255 characters of valid UTF-8 (Latin-1 for ATOM_EXT/SMALL_ATOM_EXT);
+/// - a COMPRESSED term is inflated as it really expands, never beyond its announced size nor
+///   beyond what deflate can produce from the bytes given (1032:1);
+/// - input OTP 25's binary_to_term rejects is rejected, and so are maps with a key twice.
 struct DecodeOptions {
-  /// Deepest nesting of tuples, lists, maps and fun environments.
+  /// Deepest nesting of tuples, lists, maps and fun environments (a list's tail does not
+  /// count, so long improper chains are fine). Decoding recurses once per level: the default
+  /// uses well under 1 MiB of stack even with AddressSanitizer.
   std::size_t max_depth = 512;
   /// Largest size a compressed term (ETF tag 80) may inflate to.
   std::size_t max_decompressed_size = std::size_t{64} << 20;
@@ -30,13 +42,21 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
 
 /// Appends the term, with the leading 131, as `term_to_binary/1` of OTP 25 encodes it (maps of
 /// more than 32 keys are encoded in their stored order, which `binary_to_term` accepts).
+/// Throws `std::invalid_argument` for what Erlang cannot hold: NaN or infinite floats,
+/// references with more than 5 ids.
 void encode(const Term& term, std::string& out);
 /// Appends the term without the leading 131.
 void encode_body(const Term& term, std::string& out);
 /// The term as `term_to_binary/1` bytes.
 std::string encode(const Term& term);
 
-/// `term_to_binary(T, [compressed])`: the zlib-compressed form (ETF tag 80) at the default level.
+/// `term_to_binary(T, [compressed])`: the zlib-compressed form (ETF tag 80) at the default level,
+/// or the plain form when compressing does not make it smaller, as `term_to_binary/2` does.
 std::string encode_compressed(const Term& term, int level = 6);
+
+/// The bytes of a `std::string` (such as `encode`'s output) as decoder input.
+inline std::span<const std::uint8_t> as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
 
 }  // namespace cppnode::codec

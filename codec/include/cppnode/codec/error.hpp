@@ -11,16 +11,16 @@ namespace cppnode::codec {
 
 /// Why decoding failed.
 enum class errc {
-  truncated = 1,        // the input ended inside a term
-  bad_version,          // the first byte is not 131
-  unknown_tag,          // a tag byte this decoder does not know
-  bad_value,            // a field holds a value the format forbids
-  too_deep,             // nesting deeper than DecodeOptions::max_depth
-  too_large,            // a size above a limit (decompressed size, atom length, ...)
-  bad_atom,             // atom text that is not valid UTF-8/Latin-1, or over 255 characters
-  duplicate_map_key,    // a map with the same key twice
-  bad_compression,      // zlib data that does not inflate to the announced size
-  trailing_bytes,       // bytes left after the term
+  truncated = 1,      // the input ended inside a term
+  bad_version,        // the first byte is not 131
+  unknown_tag,        // a tag byte this decoder does not know
+  bad_value,          // a field holds a value the format forbids
+  too_deep,           // nesting deeper than DecodeOptions::max_depth
+  too_large,          // a size above a limit (decompressed size, atom length, ...)
+  bad_atom,           // atom text that is not valid UTF-8/Latin-1, or over 255 characters
+  duplicate_map_key,  // a map with the same key twice
+  bad_compression,    // zlib data that does not inflate to the announced size
+  trailing_bytes,     // bytes left after the term
 };
 
 const std::error_category& codec_category() noexcept;
@@ -42,14 +42,23 @@ struct Error {
 template <class T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
   /// The value; throws `std::runtime_error` with the error's text if there is none.
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return std::get<0>(v_); }
   const T& operator*() const& { return std::get<0>(v_); }
   T* operator->() { return &std::get<0>(v_); }

@@ -55,7 +55,7 @@ struct Pid {
   friend bool operator==(const Pid&, const Pid&) = default;
 };
 
-/// A port identifier (ETF NEW_PORT_EXT / V4_PORT_EXT).
+/// A port identifier (ETF NEW_PORT_EXT, or V4_PORT_EXT for ids of 2^28 and above, as OTP 25).
 struct Port {
   Atom node;
   std::uint64_t id = 0;
@@ -76,7 +76,8 @@ struct Reference {
 };
 
 /// A fun (ETF NEW_FUN_EXT), kept opaque: `encoded` holds its exact bytes, tag included, so it
-/// re-encodes byte for byte. `module`, `index` and `uniq` are decoded for printing and ordering.
+/// re-encodes byte for byte. `module`, `index` (OldIndex) and `uniq` (OldUniq) are decoded for
+/// printing (`#Fun<module.index.uniq>`, as Erlang prints it) and ordering.
 struct Fun {
   std::string encoded;
   Atom module;
@@ -136,7 +137,7 @@ enum class Kind : std::uint8_t {
   pid,
   tuple,
   map,
-  list,  // nil, List and String
+  list,       // nil, List and String
   bitstring,  // Binary and BitString
 };
 
@@ -152,28 +153,27 @@ class Term {
   Term() : value_(List{}) {}
   Term(std::int64_t v) : value_(v) {}  // NOLINT(google-explicit-constructor)
   template <class I>
-    requires(std::is_integral_v<I> && !std::is_same_v<I, bool> &&
-             !std::is_same_v<I, std::int64_t> &&
-             (sizeof(I) < sizeof(std::int64_t) || std::is_signed_v<I>))
-  Term(I v) : value_(static_cast<std::int64_t>(v)) {}  // NOLINT(google-explicit-constructor)
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, std::int64_t> &&
+           (sizeof(I) < sizeof(std::int64_t) || std::is_signed_v<I>)) Term(I v)
+      : value_(static_cast<std::int64_t>(v)) {}  // NOLINT(google-explicit-constructor)
   /// Unsigned 64-bit values above INT64_MAX become a BigInt.
-  Term(std::uint64_t v);  // NOLINT(google-explicit-constructor)
+  Term(std::uint64_t v);         // NOLINT(google-explicit-constructor)
   Term(double v) : value_(v) {}  // NOLINT(google-explicit-constructor)
   /// `true` / `false` atoms.
   Term(bool v) : value_(Atom(v ? "true" : "false")) {}  // NOLINT(google-explicit-constructor)
-  Term(Atom v) : value_(v) {}  // NOLINT(google-explicit-constructor)
+  Term(Atom v) : value_(v) {}                           // NOLINT(google-explicit-constructor)
   Term(BigInt v);  // NOLINT(google-explicit-constructor) normalises to int64 when it fits
   Term(Binary v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
   Term(BitString v);  // NOLINT(google-explicit-constructor) normalises whole bytes to Binary
-  Term(Pid v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(Port v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Term(Pid v) : value_(std::move(v)) {}        // NOLINT(google-explicit-constructor)
+  Term(Port v) : value_(std::move(v)) {}       // NOLINT(google-explicit-constructor)
   Term(Reference v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(Fun v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(Export v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(Tuple v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(List v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(String v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  Term(Map v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+  Term(Fun v) : value_(std::move(v)) {}        // NOLINT(google-explicit-constructor)
+  Term(Export v) : value_(std::move(v)) {}     // NOLINT(google-explicit-constructor)
+  Term(Tuple v) : value_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
+  Term(List v) : value_(std::move(v)) {}       // NOLINT(google-explicit-constructor)
+  Term(String v) : value_(std::move(v)) {}     // NOLINT(google-explicit-constructor)
+  Term(Map v) : value_(std::move(v)) {}        // NOLINT(google-explicit-constructor)
   /// A C string is ambiguous in Erlang (atom? binary? charlist?): say which with `"x"_a`,
   /// `binary("x")` or `charlist("x")`.
   Term(const char*) = delete;
@@ -230,6 +230,10 @@ class Term {
   Variant value_;
 };
 
+/// Erlang's own term order (`<`, `==` of Erlang), where `1 == 1.0`: a weak order that `<=>`
+/// refines by putting integers before equal floats.
+std::weak_ordering erlang_compare(const Term& a, const Term& b);
+
 /// Calls `f` with the held alternative.
 template <class F>
 decltype(auto) visit(F&& f, const Term& t) {
@@ -242,22 +246,38 @@ decltype(auto) visit(F&& f, Term& t) {
 
 template <class T>
 constexpr std::string_view Term::alternative_name() {
-  if constexpr (std::is_same_v<T, std::int64_t>) return "integer";
-  else if constexpr (std::is_same_v<T, BigInt>) return "big integer";
-  else if constexpr (std::is_same_v<T, double>) return "float";
-  else if constexpr (std::is_same_v<T, Atom>) return "atom";
-  else if constexpr (std::is_same_v<T, Reference>) return "reference";
-  else if constexpr (std::is_same_v<T, Fun>) return "fun";
-  else if constexpr (std::is_same_v<T, Export>) return "export";
-  else if constexpr (std::is_same_v<T, Port>) return "port";
-  else if constexpr (std::is_same_v<T, Pid>) return "pid";
-  else if constexpr (std::is_same_v<T, Tuple>) return "tuple";
-  else if constexpr (std::is_same_v<T, Map>) return "map";
-  else if constexpr (std::is_same_v<T, List>) return "list";
-  else if constexpr (std::is_same_v<T, String>) return "string";
-  else if constexpr (std::is_same_v<T, Binary>) return "binary";
-  else if constexpr (std::is_same_v<T, BitString>) return "bitstring";
-  else static_assert(!sizeof(T), "not a Term alternative");
+  if constexpr (std::is_same_v<T, std::int64_t>)
+    return "integer";
+  else if constexpr (std::is_same_v<T, BigInt>)
+    return "big integer";
+  else if constexpr (std::is_same_v<T, double>)
+    return "float";
+  else if constexpr (std::is_same_v<T, Atom>)
+    return "atom";
+  else if constexpr (std::is_same_v<T, Reference>)
+    return "reference";
+  else if constexpr (std::is_same_v<T, Fun>)
+    return "fun";
+  else if constexpr (std::is_same_v<T, Export>)
+    return "export";
+  else if constexpr (std::is_same_v<T, Port>)
+    return "port";
+  else if constexpr (std::is_same_v<T, Pid>)
+    return "pid";
+  else if constexpr (std::is_same_v<T, Tuple>)
+    return "tuple";
+  else if constexpr (std::is_same_v<T, Map>)
+    return "map";
+  else if constexpr (std::is_same_v<T, List>)
+    return "list";
+  else if constexpr (std::is_same_v<T, String>)
+    return "string";
+  else if constexpr (std::is_same_v<T, Binary>)
+    return "binary";
+  else if constexpr (std::is_same_v<T, BitString>)
+    return "bitstring";
+  else
+    static_assert(!sizeof(T), "not a Term alternative");
 }
 
 // ---- Construction helpers: build terms that read like Erlang ----
@@ -351,7 +371,12 @@ bool match(const Term& t, Ps&&... patterns) {
 
 // ---- Printing ----
 
-/// The term in Erlang syntax, as `io_lib:format("~p", [T])` prints it with no line breaks.
+/// The term in Erlang syntax, as `io_lib:format("~p", [T])` prints it with no line breaks
+/// (Latin-1 mode: characters above 255 are escaped as \x{...}, others written as UTF-8).
+/// Maps of up to 32 keys print in key order; larger ones in the reverse of their stored order,
+/// which for a decoded map is the order the sending node prints. Where Erlang prints a node's
+/// local index, identifiers print the node's name: `<cpp@host.42.0>`, `#Port<cpp@host.7>`,
+/// `#Ref<cpp@host.3.2.1>`.
 std::string to_string(const Term& t);
 std::ostream& operator<<(std::ostream& os, const Term& t);
 

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cppnode/codec/error.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace cppnode::codec {
+namespace {
+
+TEST(Error, IsAnErrorCode) {
+  const std::error_code ec = errc::too_deep;
+  EXPECT_EQ(ec.category().name(), std::string("cppnode.codec"));
+  EXPECT_EQ(ec.message(), "terms nested deeper than the limit");
+  EXPECT_EQ(ec, errc::too_deep);
+  for (int e = 1; e <= static_cast<int>(errc::trailing_bytes); ++e) {
+    EXPECT_NE(make_error_code(static_cast<errc>(e)).message(), "unknown codec error");
+  }
+}
+
+TEST(Error, WhatHasOffsetAndMessage) {
+  const Error e{errc::truncated, 12, "expected 4 bytes, got 1"};
+  EXPECT_EQ(e.what(), "offset 12: expected 4 bytes, got 1");
+}
+
+TEST(Result, HoldsValueOrError) {
+  Result<int> ok(5);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(ok.value(), 5);
+  EXPECT_EQ(*ok, 5);
+  Result<int> bad(Error{errc::bad_value, 3, "expected x, got y"});
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error().offset, 3u);
+  try {
+    (void)bad.value();
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "offset 3: expected x, got y");
+  }
+}
+
+}  // namespace
+}  // namespace cppnode::codec
