@@ -37,8 +37,10 @@ struct NodeConfig {
   /// A peer that has not finished the handshake in this time is dropped.
   std::chrono::milliseconds handshake_timeout{5'000};
   /// Largest distribution packet accepted; a larger length field closes that connection.
-  std::uint32_t max_packet_size = 64u << 20;
+  std::uint32_t max_packet_size = 64U << 20;
   codec::DecodeOptions decode;
+  /// Start `epmd -daemon` at `start()` when none answers on `epmd_port`, as `erl` does.
+  bool start_epmd = false;
 };
 
 /// Node up/down events, for code that keeps state per peer (e.g. `{:global, name}` owners).
@@ -109,6 +111,10 @@ class Node {
   codec::Reference monitor(const codec::Pid& watcher, const codec::Term& target,
                            codec::Atom target_node);
   void demonitor(const codec::Pid& watcher, const codec::Reference& ref);
+  /// `alias/0`: a reference that, sent to with ALIAS_SEND (or `send_alias`), delivers to `owner`
+  /// until `unalias` or until `owner` exits. Use it as the tag of calls to remote gen_servers.
+  codec::Reference alias(const codec::Pid& owner);
+  void unalias(const codec::Reference& alias);
 
   // ---- Connections ----
 

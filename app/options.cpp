@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "options.hpp"
+
+namespace cppnode::app {
+
+void add_options(CLI::App& cli, Options& o) {
+  auto* sname = cli.add_option("--sname", o.sname,
+                               "Short node name NAME or NAME@HOST (host = short hostname); "
+                               "default: cppnode");
+  auto* name = cli.add_option("--name", o.name, "Long node name NAME@HOST (a dotted host)");
+  sname->excludes(name);
+  name->excludes(sname);
+  cli.add_option("--cookie", o.cookie,
+                 "Magic cookie; default: ~/.erlang.cookie (created like erl does if missing)");
+  cli.add_option("--port", o.port, "Distribution listen port; 0 picks a free one")
+      ->capture_default_str();
+  cli.add_option("--listen-address", o.listen_address, "Address to listen on")
+      ->capture_default_str();
+  cli.add_option("--connect", o.connect,
+                 "Node to connect to at start and keep connected (repeatable)");
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  cli.add_option("--threads", o.threads, "Event-loop threads; 0 = one per core")
+      ->capture_default_str();
+  cli.add_option("--net-ticktime", o.net_ticktime_s,
+                 "Seconds of silence after which a peer is down (Erlang's net_ticktime)")
+      ->check(CLI::Range(1U, 3600U))
+      ->capture_default_str();
+  cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cli.add_option("--cart-timeout-ms", o.cart_timeout_ms,
+                 "shopping_cart: inactivity in ms after which the cart empties itself")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cli.add_option("--max-restarts", o.max_restarts,
+                 "Restarts the servers' supervisor allows within 5 s before it gives up")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+}
+
+}  // namespace cppnode::app

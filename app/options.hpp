@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cppnode::app {
+
+/// Command-line options of the `cppnode` executable.
+struct Options {
+  std::string sname;  // --sname NAME[@HOST]
+  std::string name;   // --name NAME@HOST
+  std::optional<std::string> cookie;
+  std::uint16_t port = 0;
+  std::string listen_address = "0.0.0.0";
+  std::vector<std::string> connect;
+  std::string log_level = "info";
+  unsigned threads = 0;
+  unsigned net_ticktime_s = 60;
+  int rate_limit = 3;                      // --rate-limit: rate_limiter calls per second
+  std::int64_t cart_timeout_ms = 1'800'000;  // --cart-timeout-ms: shopping_cart inactivity
+  int max_restarts = 3;                    // --max-restarts: within 5 s, as OTP's default
+};
+
+/// Declares the options on `cli` (extend here: add servers' options next to these).
+void add_options(CLI::App& cli, Options& options);
+
+}  // namespace cppnode::app

@@ -1,0 +1,104 @@
+%% SPDX-License-Identifier: Apache-2.0
+%% Load driver run on the client node of bench/run: drives the same mixed put/get workload
+%% against a GenServer by {global, Name} and reports throughput, latency and the server OS
+%% process's CPU time per request.
+-module(bench_load).
+-export([calls/4, casts/4, cpu_ticks/1, rss_kib/1, wait_global/2]).
+
+-define(KEYS, 1000).
+
+%% Runs Concurrency callers for DurationMs, each doing gen_server:call with 50% {put, K, V}
+%% and 50% {get, K} over 1000 binary keys. Returns a map with calls, seconds, calls_per_s,
+%% p50_us, p99_us and cpu_us_per_call (server OS process CPU, from /proc).
+calls(Name, Concurrency, DurationMs, ServerOsPid) ->
+    Server = global:whereis_name(Name),
+    true = is_pid(Server),
+    warm(Server),
+    Cpu0 = cpu_ticks(ServerOsPid),
+    T0 = erlang:monotonic_time(microsecond),
+    Deadline = T0 + DurationMs * 1000,
+    Parent = self(),
+    Pids = [spawn_link(fun() -> Parent ! {done, self(), call_loop(Server, Deadline, rand:seed(exsss, {I, 7, 11}), [])} end)
+            || I <- lists:seq(1, Concurrency)],
+    Lats = lists:append([receive {done, P, L} -> L end || P <- Pids]),
+    T1 = erlang:monotonic_time(microsecond),
+    Cpu1 = cpu_ticks(ServerOsPid),
+    N = length(Lats),
+    Sorted = lists:sort(Lats),
+    Secs = (T1 - T0) / 1.0e6,
+    #{calls => N, seconds => Secs, calls_per_s => N / Secs,
+      p50_us => percentile(Sorted, N, 0.50), p99_us => percentile(Sorted, N, 0.99),
+      cpu_us_per_call => ticks_to_us(Cpu1 - Cpu0) / max(N, 1)}.
+
+%% Each of Concurrency senders casts PerSender {delete, K} messages, then one call that returns
+%% after the server has handled them all (messages between two processes stay ordered).
+casts(Name, Concurrency, PerSender, ServerOsPid) ->
+    Server = global:whereis_name(Name),
+    true = is_pid(Server),
+    warm(Server),
+    Cpu0 = cpu_ticks(ServerOsPid),
+    T0 = erlang:monotonic_time(microsecond),
+    Parent = self(),
+    Pids = [spawn_link(fun() ->
+                 cast_loop(Server, PerSender),
+                 _ = gen_server:call(Server, {get, key(1)}, 60000),
+                 Parent ! {done, self()}
+             end) || _ <- lists:seq(1, Concurrency)],
+    [receive {done, P} -> ok end || P <- Pids],
+    T1 = erlang:monotonic_time(microsecond),
+    Cpu1 = cpu_ticks(ServerOsPid),
+    N = Concurrency * PerSender,
+    Secs = (T1 - T0) / 1.0e6,
+    #{casts => N, seconds => Secs, casts_per_s => N / Secs,
+      cpu_us_per_cast => ticks_to_us(Cpu1 - Cpu0) / N}.
+
+call_loop(Server, Deadline, Seed, Acc) ->
+    case erlang:monotonic_time(microsecond) of
+        Now when Now >= Deadline -> Acc;
+        Start ->
+            {R, Seed1} = rand:uniform_s(2 * ?KEYS, Seed),
+            Req = case R > ?KEYS of
+                      true -> {put, key(R - ?KEYS), R};
+                      false -> {get, key(R)}
+                  end,
+            _ = gen_server:call(Server, Req, 30000),
+            call_loop(Server, Deadline, Seed1, [erlang:monotonic_time(microsecond) - Start | Acc])
+    end.
+
+cast_loop(_Server, 0) -> ok;
+cast_loop(Server, N) ->
+    gen_server:cast(Server, {delete, key(N rem ?KEYS + 1)}),
+    cast_loop(Server, N - 1).
+
+warm(Server) ->
+    [gen_server:call(Server, {put, key(K), K}) || K <- lists:seq(1, ?KEYS)],
+    ok.
+
+key(K) -> <<"key-", (integer_to_binary(K))/binary>>.
+
+percentile(_, 0, _) -> 0;
+percentile(Sorted, N, P) -> lists:nth(max(1, min(N, round(P * N))), Sorted).
+
+%% utime + stime of an OS process, in clock ticks (USER_HZ = 100 on Linux).
+cpu_ticks(OsPid) ->
+    {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/stat"),
+    %% The command name (field 2) may hold spaces; fields after its closing paren are fixed.
+    [_, AfterComm] = string:split(Bin, ")", trailing),
+    Fields = string:lexemes(AfterComm, " "),
+    binary_to_integer(lists:nth(12, Fields)) + binary_to_integer(lists:nth(13, Fields)).
+
+ticks_to_us(Ticks) -> Ticks * 10000.
+
+rss_kib(OsPid) ->
+    {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),
+    [Line] = [L || L <- string:split(Bin, "\n", all), string:prefix(L, "VmRSS:") =/= nomatch],
+    [_, Kib | _] = string:lexemes(Line, " \t"),
+    binary_to_integer(Kib).
+
+%% Waits until Name is registered in global, up to TimeoutMs.
+wait_global(Name, TimeoutMs) when TimeoutMs =< 0 -> error({not_registered, Name});
+wait_global(Name, TimeoutMs) ->
+    case global:whereis_name(Name) of
+        undefined -> timer:sleep(100), wait_global(Name, TimeoutMs - 100);
+        Pid -> Pid
+    end.

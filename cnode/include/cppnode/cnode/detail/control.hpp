@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "cppnode/codec/codec.hpp"
+#include "cppnode/codec/term.hpp"
+
+namespace cppnode::cnode::detail {
+
+/// Control message operations (first element of the control tuple).
+namespace op {
+inline constexpr int link = 1;
+inline constexpr int send = 2;
+inline constexpr int exit = 3;
+inline constexpr int unlink = 4;
+inline constexpr int node_link = 5;
+inline constexpr int reg_send = 6;
+inline constexpr int group_leader = 7;
+inline constexpr int exit2 = 8;
+inline constexpr int send_tt = 12;
+inline constexpr int exit_tt = 13;
+inline constexpr int reg_send_tt = 16;
+inline constexpr int exit2_tt = 18;
+inline constexpr int monitor_p = 19;
+inline constexpr int demonitor_p = 20;
+inline constexpr int monitor_p_exit = 21;
+inline constexpr int send_sender = 22;
+inline constexpr int send_sender_tt = 23;
+inline constexpr int payload_exit = 24;
+inline constexpr int payload_exit_tt = 25;
+inline constexpr int payload_exit2 = 26;
+inline constexpr int payload_exit2_tt = 27;
+inline constexpr int payload_monitor_p_exit = 28;
+inline constexpr int spawn_request = 29;
+inline constexpr int spawn_request_tt = 30;
+inline constexpr int spawn_reply = 31;
+inline constexpr int spawn_reply_tt = 32;
+inline constexpr int alias_send = 33;
+inline constexpr int alias_send_tt = 34;
+inline constexpr int unlink_id = 35;
+inline constexpr int unlink_id_ack = 36;
+}  // namespace op
+
+/// The pass-through byte that starts every packet when no distribution header is negotiated.
+inline constexpr std::uint8_t pass_through = 112;
+
+/// An incoming control message, normalised: `_TT` variants drop their trace token, the PAYLOAD_
+/// forms and the old forms of exits look alike, SEND_SENDER looks like SEND.
+struct ControlMessage {
+  enum class Kind {
+    send,           // to, payload
+    reg_send,       // from, to_name, payload
+    alias_send,     // from, alias (in ref), payload
+    link,           // from, to
+    unlink,         // from, to (old UNLINK)
+    unlink_id,      // id, from, to
+    unlink_id_ack,  // id, from, to
+    exit,           // from, to, payload = reason (link broken)
+    exit2,          // from, to, payload = reason (exit/2)
+    monitor,        // from (watcher), target (Pid or atom), ref
+    demonitor,      // from (watcher), target, ref
+    monitor_exit,   // target (monitored Pid or name), to (watcher), ref, payload = reason
+    ignored,        // well-formed and harmless, not acted on (NODE_LINK, GROUP_LEADER)
+  };
+  Kind kind = Kind::ignored;
+  int op = 0;
+  codec::Pid from;
+  codec::Pid to;
+  codec::Atom to_name;
+  /// MONITOR_P / DEMONITOR_P target and MONITOR_P_EXIT origin: a Pid or an Atom.
+  codec::Term target;
+  codec::Reference ref;
+  std::uint64_t id = 0;
+  /// The message (sends) or the reason (exits).
+  codec::Term payload;
+};
+
+/// Parses one distribution packet (starting with the pass-through byte). An unknown operation,
+/// a tuple of the wrong shape, undecodable terms or trailing bytes give nullopt and `error`.
+std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
+                                            const codec::DecodeOptions& options,
+                                            std::string& error);
+
+/// Encoders: each appends one complete packet (4-byte length, pass-through byte, control term,
+/// payload term if any) to `out`.
+void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message);
+void encode_reg_send(std::string& out, const codec::Pid& from, codec::Atom to_name,
+                     const codec::Term& message);
+void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Reference& alias,
+                       const codec::Term& message);
+void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to);
+void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to);
+void encode_unlink_id(std::string& out, int operation, std::uint64_t id, const codec::Pid& from,
+                      const codec::Pid& to);
+/// EXIT (`is_link`) or EXIT2, in the PAYLOAD_ form when `payload_form`.
+void encode_exit(std::string& out, bool payload_form, bool is_link, const codec::Pid& from,
+                 const codec::Pid& to, const codec::Term& reason);
+/// MONITOR_P or DEMONITOR_P (`operation`); `target` is a Pid or an Atom.
+void encode_monitor(std::string& out, int operation, const codec::Pid& from,
+                    const codec::Term& target, const codec::Reference& ref);
+/// MONITOR_P_EXIT, in the PAYLOAD_ form when `payload_form`; `from_proc` is a Pid or an Atom.
+void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term& from_proc,
+                         const codec::Pid& to, const codec::Reference& ref,
+                         const codec::Term& reason);
+/// A zero-length packet.
+void encode_tick(std::string& out);
+
+}  // namespace cppnode::cnode::detail

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cppnode/cnode/detail/control.hpp"
+
+#include <array>
+#include <limits>
+
+#include "cppnode/cnode/detail/framing.hpp"
+
+namespace cppnode::cnode::detail {
+namespace {
+
+using codec::Term;
+
+constexpr char version_byte = static_cast<char>(131);
+constexpr char small_tuple_ext = 104;
+constexpr char small_integer_ext = 97;
+
+// ---- Parsing ----
+
+struct Shape {
+  std::size_t arity;  // including the operation
+  bool payload;
+};
+
+// Arity (operation included) and payload of each operation this node accepts, by operation
+// number; arity 0 marks an operation it does not accept (SPAWN_REQUEST/REPLY need DFLAG_SPAWN,
+// which it does not advertise).
+constexpr auto shapes = [] {
+  std::array<Shape, 37> t{};
+  t[op::link] = t[op::unlink] = t[op::group_leader] = {3, false};
+  t[op::send] = t[op::send_sender] = t[op::payload_exit] = t[op::payload_exit2] =
+      t[op::alias_send] = {3, true};
+  t[op::exit] = t[op::exit2] = t[op::monitor_p] = t[op::demonitor_p] = t[op::unlink_id] =
+      t[op::unlink_id_ack] = {4, false};
+  t[op::node_link] = {1, false};
+  t[op::reg_send] = t[op::send_tt] = t[op::send_sender_tt] = t[op::payload_exit_tt] =
+      t[op::payload_exit2_tt] = t[op::payload_monitor_p_exit] = t[op::alias_send_tt] = {4, true};
+  t[op::exit_tt] = t[op::exit2_tt] = t[op::monitor_p_exit] = {5, false};
+  t[op::reg_send_tt] = {5, true};
+  return t;
+}();
+
+Shape shape_of(std::int64_t operation) {
+  if (operation <= 0 || operation >= static_cast<std::int64_t>(shapes.size())) {
+    return {0, false};
+  }
+  return shapes[static_cast<std::size_t>(operation)];
+}
+
+bool take_pid(const Term& t, codec::Pid& out) {
+  if (const auto* p = t.get_if<codec::Pid>()) {
+    out = *p;
+    return true;
+  }
+  return false;
+}
+
+bool take_id(const Term& t, std::uint64_t& out) {
+  if (const auto* i = t.get_if<std::int64_t>()) {
+    if (*i <= 0) {
+      return false;
+    }
+    out = static_cast<std::uint64_t>(*i);
+    return true;
+  }
+  if (const auto* b = t.get_if<codec::BigInt>()) {
+    if (b->negative || b->magnitude.size() > 8) {
+      return false;
+    }
+    out = 0;
+    for (std::size_t i = b->magnitude.size(); i-- > 0;) {
+      out = (out << 8) | b->magnitude[i];
+    }
+    return true;
+  }
+  return false;
+}
+
+bool is_proc(const Term& t) { return t.is<codec::Pid>() || t.is<codec::Atom>(); }
+
+}  // namespace
+
+std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
+                                            const codec::DecodeOptions& options,
+                                            std::string& error) {
+  if (packet.empty() || packet[0] != pass_through) {
+    error = "expected the pass-through byte 112 at the start of a packet, got " +
+            (packet.empty() ? std::string("nothing") : std::to_string(packet[0]));
+    return std::nullopt;
+  }
+  std::size_t offset = 1;
+  auto control = codec::decode_prefix(packet, offset, options);
+  if (!control) {
+    error = "undecodable control message: " + control.error().what();
+    return std::nullopt;
+  }
+  const auto* tuple = control->get_if<codec::Tuple>();
+  const std::int64_t* opp = tuple != nullptr && !tuple->elements.empty()
+                                ? tuple->elements[0].get_if<std::int64_t>()
+                                : nullptr;
+  if (opp == nullptr) {
+    error = "expected a control message tuple starting with an integer operation, got " +
+            codec::to_string(*control);
+    return std::nullopt;
+  }
+  ControlMessage m;
+  m.op = static_cast<int>(*opp);
+  const Shape shape = shape_of(*opp);
+  const auto& e = tuple->elements;
+  if (shape.arity == 0) {
+    error = "unknown or unsupported control operation " + std::to_string(*opp) + " in " +
+            codec::to_string(*control);
+    return std::nullopt;
+  }
+  if (e.size() != shape.arity) {
+    error = "control operation " + std::to_string(m.op) + " needs a tuple of " +
+            std::to_string(shape.arity) + " elements, got " + codec::to_string(*control);
+    return std::nullopt;
+  }
+  bool ok = true;
+  switch (m.op) {
+    case op::link:
+    case op::unlink:
+      m.kind = m.op == op::link ? ControlMessage::Kind::link : ControlMessage::Kind::unlink;
+      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
+      break;
+    case op::send:
+    case op::send_tt:
+      m.kind = ControlMessage::Kind::send;
+      ok = take_pid(e[2], m.to);
+      break;
+    case op::send_sender:
+    case op::send_sender_tt:
+      m.kind = ControlMessage::Kind::send;
+      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
+      break;
+    case op::reg_send:
+    case op::reg_send_tt:
+      m.kind = ControlMessage::Kind::reg_send;
+      ok = take_pid(e[1], m.from) && e[3].is<codec::Atom>();
+      if (ok) {
+        m.to_name = e[3].as<codec::Atom>();
+      }
+      break;
+    case op::exit:
+    case op::exit2:
+      m.kind = m.op == op::exit ? ControlMessage::Kind::exit : ControlMessage::Kind::exit2;
+      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
+      m.payload = e[3];
+      break;
+    case op::exit_tt:
+    case op::exit2_tt:
+      m.kind = m.op == op::exit_tt ? ControlMessage::Kind::exit : ControlMessage::Kind::exit2;
+      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
+      m.payload = e[4];
+      break;
+    case op::payload_exit:
+    case op::payload_exit_tt:
+    case op::payload_exit2:
+    case op::payload_exit2_tt:
+      m.kind = m.op == op::payload_exit || m.op == op::payload_exit_tt
+                   ? ControlMessage::Kind::exit
+                   : ControlMessage::Kind::exit2;
+      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
+      break;
+    case op::monitor_p:
+    case op::demonitor_p:
+      m.kind =
+          m.op == op::monitor_p ? ControlMessage::Kind::monitor : ControlMessage::Kind::demonitor;
+      ok = take_pid(e[1], m.from) && is_proc(e[2]) && e[3].is<codec::Reference>();
+      if (ok) {
+        m.target = e[2];
+        m.ref = e[3].as<codec::Reference>();
+      }
+      break;
+    case op::monitor_p_exit:
+    case op::payload_monitor_p_exit:
+      m.kind = ControlMessage::Kind::monitor_exit;
+      ok = is_proc(e[1]) && take_pid(e[2], m.to) && e[3].is<codec::Reference>();
+      if (ok) {
+        m.target = e[1];
+        m.ref = e[3].as<codec::Reference>();
+        if (m.op == op::monitor_p_exit) {
+          m.payload = e[4];
+        }
+      }
+      break;
+    case op::alias_send:
+    case op::alias_send_tt:
+      m.kind = ControlMessage::Kind::alias_send;
+      ok = take_pid(e[1], m.from) && e[2].is<codec::Reference>();
+      if (ok) {
+        m.ref = e[2].as<codec::Reference>();
+      }
+      break;
+    case op::unlink_id:
+    case op::unlink_id_ack:
+      m.kind = m.op == op::unlink_id ? ControlMessage::Kind::unlink_id
+                                     : ControlMessage::Kind::unlink_id_ack;
+      ok = take_id(e[1], m.id) && take_pid(e[2], m.from) && take_pid(e[3], m.to);
+      break;
+    default:  // NODE_LINK, GROUP_LEADER
+      m.kind = ControlMessage::Kind::ignored;
+      break;
+  }
+  if (!ok) {
+    error = "ill-formed control message for operation " + std::to_string(m.op) + ": " +
+            codec::to_string(*control);
+    return std::nullopt;
+  }
+  if (shape.payload) {
+    if (offset >= packet.size()) {
+      error = "control operation " + std::to_string(m.op) + " must be followed by a payload term";
+      return std::nullopt;
+    }
+    auto payload = codec::decode_prefix(packet, offset, options);
+    if (!payload) {
+      error = "undecodable payload for control operation " + std::to_string(m.op) + ": " +
+              payload.error().what();
+      return std::nullopt;
+    }
+    m.payload = std::move(*payload);
+  }
+  if (offset != packet.size()) {
+    error = std::to_string(packet.size() - offset) + " unexpected bytes after control operation " +
+            std::to_string(m.op);
+    return std::nullopt;
+  }
+  return m;
+}
+
+// ---- Encoding ----
+
+namespace {
+
+void control_header(std::string& out, std::size_t arity, int operation) {
+  out.push_back(static_cast<char>(pass_through));
+  out.push_back(version_byte);
+  out.push_back(small_tuple_ext);
+  out.push_back(static_cast<char>(arity));
+  out.push_back(small_integer_ext);
+  out.push_back(static_cast<char>(operation));
+}
+
+void body(std::string& out, const Term& t) { codec::encode_body(t, out); }
+
+const Term& empty_atom() {
+  static const Term t{codec::Atom()};
+  return t;
+}
+
+}  // namespace
+
+void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message) {
+  const auto at = begin_packet(out);
+  control_header(out, 3, op::send);
+  body(out, empty_atom());
+  body(out, Term(to));
+  codec::encode(message, out);
+  end_packet(out, at);
+}
+
+void encode_reg_send(std::string& out, const codec::Pid& from, codec::Atom to_name,
+                     const codec::Term& message) {
+  const auto at = begin_packet(out);
+  control_header(out, 4, op::reg_send);
+  body(out, Term(from));
+  body(out, empty_atom());
+  body(out, Term(to_name));
+  codec::encode(message, out);
+  end_packet(out, at);
+}
+
+void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Reference& alias,
+                       const codec::Term& message) {
+  const auto at = begin_packet(out);
+  control_header(out, 3, op::alias_send);
+  body(out, Term(from));
+  body(out, Term(alias));
+  codec::encode(message, out);
+  end_packet(out, at);
+}
+
+void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to) {
+  const auto at = begin_packet(out);
+  control_header(out, 3, op::link);
+  body(out, Term(from));
+  body(out, Term(to));
+  end_packet(out, at);
+}
+
+void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to) {
+  const auto at = begin_packet(out);
+  control_header(out, 3, op::unlink);
+  body(out, Term(from));
+  body(out, Term(to));
+  end_packet(out, at);
+}
+
+void encode_unlink_id(std::string& out, int operation, std::uint64_t id, const codec::Pid& from,
+                      const codec::Pid& to) {
+  const auto at = begin_packet(out);
+  control_header(out, 4, operation);
+  body(out, Term(id));
+  body(out, Term(from));
+  body(out, Term(to));
+  end_packet(out, at);
+}
+
+void encode_exit(std::string& out, bool payload_form, bool is_link, const codec::Pid& from,
+                 const codec::Pid& to, const codec::Term& reason) {
+  const auto at = begin_packet(out);
+  if (payload_form) {
+    control_header(out, 3, is_link ? op::payload_exit : op::payload_exit2);
+    body(out, Term(from));
+    body(out, Term(to));
+    codec::encode(reason, out);
+  } else {
+    control_header(out, 4, is_link ? op::exit : op::exit2);
+    body(out, Term(from));
+    body(out, Term(to));
+    body(out, reason);
+  }
+  end_packet(out, at);
+}
+
+void encode_monitor(std::string& out, int operation, const codec::Pid& from,
+                    const codec::Term& target, const codec::Reference& ref) {
+  const auto at = begin_packet(out);
+  control_header(out, 4, operation);
+  body(out, Term(from));
+  body(out, target);
+  body(out, Term(ref));
+  end_packet(out, at);
+}
+
+void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term& from_proc,
+                         const codec::Pid& to, const codec::Reference& ref,
+                         const codec::Term& reason) {
+  const auto at = begin_packet(out);
+  control_header(out, payload_form ? 4 : 5,
+                 payload_form ? op::payload_monitor_p_exit : op::monitor_p_exit);
+  body(out, from_proc);
+  body(out, Term(to));
+  body(out, Term(ref));
+  if (payload_form) {
+    codec::encode(reason, out);
+  } else {
+    body(out, reason);
+  }
+  end_packet(out, at);
+}
+
+void encode_tick(std::string& out) { out.append(4, '\0'); }
+
+}  // namespace cppnode::cnode::detail

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "handshake.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "cppnode/cnode/detail/dist_flags.hpp"
+#include "cppnode/cnode/detail/epmd_protocol.hpp"
+#include "cppnode/cnode/detail/handshake_protocol.hpp"
+#include "node_impl.hpp"
+
+namespace cppnode::cnode {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+std::string_view host_of(std::string_view node) {
+  const auto at = node.find('@');
+  return at == std::string_view::npos ? std::string_view{} : node.substr(at + 1);
+}
+std::string_view alive_of(std::string_view node) { return node.substr(0, node.find('@')); }
+}  // namespace
+
+Handshake::Handshake(NodeImpl& node, tcp::socket socket, bool outgoing)
+    : node_(node),
+      strand_(node.io.get_executor()),
+      socket_(std::move(socket)),
+      epmd_socket_(node.io),
+      resolver_(node.io),
+      timer_(node.io),
+      outgoing_(outgoing) {}
+
+std::shared_ptr<Handshake> Handshake::start_outgoing(NodeImpl& node,
+                                                     const std::shared_ptr<Peer>& peer) {
+  auto hs = std::make_shared<Handshake>(node, tcp::socket(node.io), true);
+  hs->peer_ = peer;
+  hs->peer_name_ = std::string(peer->name().name());
+  hs->peer_host_ = std::string(host_of(hs->peer_name_));
+  asio::post(hs->strand_, [hs] {
+    hs->arm_deadline();
+    hs->resolve();
+  });
+  return hs;
+}
+
+void Handshake::start_incoming(NodeImpl& node, tcp::socket socket) {
+  auto hs = std::make_shared<Handshake>(node, std::move(socket), false);
+  asio::post(hs->strand_, [hs] {
+    hs->arm_deadline();
+    hs->read_message([hs](std::span<const std::uint8_t> body) { hs->on_name(body); });
+  });
+}
+
+void Handshake::arm_deadline() {
+  timer_.expires_after(node_.config.handshake_timeout);
+  timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](const error_code& ec) {
+    if (ec || self->done_) {
+      return;
+    }
+    self->aborted_ = true;
+    self->timed_out_ = true;
+    self->abort_reason_ = "handshake not finished within " +
+                          std::to_string(self->node_.config.handshake_timeout.count()) + " ms";
+    error_code ignored;
+    self->resolver_.cancel();
+    self->epmd_socket_.close(ignored);
+    self->socket_.close(ignored);
+  }));
+}
+
+void Handshake::abort(std::string reason) {
+  asio::post(strand_, [self = shared_from_this(), r = std::move(reason)] {
+    if (self->done_) {
+      return;
+    }
+    self->aborted_ = true;
+    self->abort_reason_ = r;
+    self->peer_.reset();  // the peer has another owner now: do not report to it
+    error_code ignored;
+    self->resolver_.cancel();
+    self->epmd_socket_.close(ignored);
+    self->socket_.close(ignored);
+  });
+}
+
+// ---- Framing: every handshake message has a 2-byte length. Read exactly one message, never
+// beyond it, so distribution packets that follow stay in the socket for the Peer. ----
+
+void Handshake::read_message(Next next) {
+  asio::async_read(
+      socket_, asio::buffer(header_),
+      asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
+                                       const error_code& ec, std::size_t) mutable {
+        if (ec) {
+          self->fail(ec == asio::error::eof ? "connection closed during the handshake"
+                                            : "read failed during the handshake: " + ec.message(),
+                     true);
+          return;
+        }
+        const std::size_t len = detail::get_u16(self->header_.data());
+        if (len == 0) {
+          self->fail("empty handshake message");
+          return;
+        }
+        self->body_.resize(len);
+        asio::async_read(
+            self->socket_, asio::buffer(self->body_),
+            asio::bind_executor(
+                self->strand_, [self, next = std::move(next)](const error_code& ec2, std::size_t) {
+                  if (ec2) {
+                    self->fail("read failed during the handshake: " + ec2.message(), true);
+                    return;
+                  }
+                  next(self->body_);
+                }));
+      }));
+}
+
+void Handshake::write(std::string bytes, std::function<void()> next) {
+  write_buf_ = std::move(bytes);
+  asio::async_write(
+      socket_, asio::buffer(write_buf_),
+      asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
+                                       const error_code& ec, std::size_t) {
+        if (ec) {
+          self->fail("write failed during the handshake: " + ec.message(), true);
+          return;
+        }
+        next();
+      }));
+}
+
+void Handshake::fail(const std::string& reason, bool quiet) {
+  if (done_) {
+    return;
+  }
+  done_ = true;
+  const std::string why = aborted_ ? abort_reason_ : reason;
+  error_code ignored;
+  timer_.cancel();
+  epmd_socket_.close(ignored);
+  socket_.close(ignored);
+  const std::string who = peer_name_.empty() ? std::string("an unnamed peer") : peer_name_;
+  // Superseded attempts (simultaneous connects, shutdown) are routine; timeouts are not.
+  const bool routine = aborted_ ? !timed_out_ : quiet && !outgoing_;
+  const auto level = routine ? spdlog::level::debug : spdlog::level::warn;
+  if (outgoing_) {
+    spdlog::log(level, "connection to {} failed: {}", who, why);
+  } else {
+    spdlog::log(level, "incoming connection from {} dropped: {}", who, why);
+  }
+  if (peer_) {
+    node_.handshake_failed(peer_, shared_from_this(), why);
+  }
+}
+
+void Handshake::succeed() {
+  if (done_) {
+    return;
+  }
+  done_ = true;
+  timer_.cancel();
+  spdlog::info("connected to {} ({})", peer_name_, outgoing_ ? "outgoing" : "incoming");
+  node_.handshake_succeeded(peer_, shared_from_this(), std::move(socket_),
+                            detail::expand_peer_flags(peer_flags_), peer_creation_);
+}
+
+// ---- Outgoing: epmd, connect, send_name, status, challenge, reply, ack ----
+
+void Handshake::resolve() {
+  resolver_.async_resolve(
+      tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
+      asio::bind_executor(strand_, [self = shared_from_this()](
+                                       const error_code& ec, const tcp::resolver::results_type& r) {
+        if (ec) {
+          self->fail("cannot resolve host '" + self->peer_host_ + "': " + ec.message());
+          return;
+        }
+        self->ask_epmd(r);
+      }));
+}
+
+void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
+  asio::async_connect(
+      epmd_socket_, endpoints,
+      asio::bind_executor(strand_, [self = shared_from_this()](const error_code& ec,
+                                                               const tcp::endpoint& ep) {
+        if (ec) {
+          self->fail("cannot reach epmd on " + self->peer_host_ + ":" +
+                     std::to_string(self->node_.config.epmd_port) + ": " + ec.message());
+          return;
+        }
+        auto addr = ep.address();
+        self->write_buf_ = detail::encode_port_please2_req(alive_of(self->peer_name_));
+        asio::async_write(
+            self->epmd_socket_, asio::buffer(self->write_buf_),
+            asio::bind_executor(self->strand_, [self, addr](const error_code& ec2, std::size_t) {
+              if (ec2) {
+                self->fail("epmd request failed: " + ec2.message());
+                return;
+              }
+              asio::async_read(self->epmd_socket_, asio::dynamic_buffer(self->epmd_reply_, 1024),
+                               asio::bind_executor(
+                                   self->strand_, [self, addr](const error_code& ec3, std::size_t) {
+                                     if (ec3 && ec3 != asio::error::eof) {
+                                       self->fail("epmd answer failed: " + ec3.message());
+                                       return;
+                                     }
+                                     error_code ignored;
+                                     self->epmd_socket_.close(ignored);
+                                     std::string error;
+                                     auto port =
+                                         detail::parse_port2_response(self->epmd_reply_, error);
+                                     if (!port) {
+                                       self->fail("epmd on " + self->peer_host_ + ": " + error);
+                                       return;
+                                     }
+                                     self->connect_to(tcp::endpoint(addr, *port));
+                                   }));
+            }));
+      }));
+}
+
+void Handshake::connect_to(const tcp::endpoint& endpoint) {
+  socket_.async_connect(endpoint, asio::bind_executor(strand_, [self = shared_from_this(),
+                                                                endpoint](const error_code& ec) {
+                          if (ec) {
+                            self->fail("cannot connect to " + endpoint.address().to_string() + ":" +
+                                       std::to_string(endpoint.port()) + ": " + ec.message());
+                            return;
+                          }
+                          error_code ignored;
+                          self->socket_.set_option(tcp::no_delay(true), ignored);
+                          self->send_name();
+                        }));
+}
+
+void Handshake::send_name() {
+  write(detail::encode_send_name(detail::dflag::ours, node_.creation.load(), node_.name.name()),
+        [self = shared_from_this()] {
+          self->read_message([self](std::span<const std::uint8_t> b) { self->on_status(b); });
+        });
+}
+
+void Handshake::on_status(std::span<const std::uint8_t> body) {
+  std::string error;
+  auto status = detail::parse_status(body, error);
+  if (!status) {
+    fail(error);
+    return;
+  }
+  auto self = shared_from_this();
+  auto next = [self] {
+    self->read_message([self](std::span<const std::uint8_t> b) { self->on_challenge(b); });
+  };
+  if (*status == "ok" || *status == "ok_simultaneous") {
+    next();
+  } else if (*status == "alive") {
+    // The other side still has a connection from us it thinks is up; ours is the live attempt.
+    write(detail::encode_status("true"), next);
+  } else if (*status == "nok") {
+    // Simultaneous connect that the other side wins: its connection to us will be the one.
+    done_ = true;
+    timer_.cancel();
+    error_code ignored;
+    socket_.close(ignored);
+    spdlog::debug("simultaneous connect with {}: using the connection it opened", peer_name_);
+    node_.handshake_nok(peer_, self);
+  } else if (*status == "not_allowed") {
+    fail("the node does not allow the connection (not_allowed)");
+  } else {
+    fail("unexpected handshake status '" + *status + "'");
+  }
+}
+
+void Handshake::on_challenge(std::span<const std::uint8_t> body) {
+  std::string error;
+  auto challenge = detail::parse_challenge(body, error);
+  if (!challenge) {
+    fail(error);
+    return;
+  }
+  if (challenge->name != peer_name_) {
+    fail("expected node " + peer_name_ + " to answer, but " + challenge->name + " did");
+    return;
+  }
+  if (auto missing = detail::missing_mandatory_flags(challenge->flags); !missing.empty()) {
+    fail("the node lacks capabilities OTP 25 requires: " + missing);
+    return;
+  }
+  peer_flags_ = challenge->flags;
+  peer_creation_ = challenge->creation;
+  our_challenge_ = detail::random_challenge();
+  write(
+      detail::encode_challenge_reply(
+          our_challenge_, detail::handshake_digest(challenge->challenge, node_.config.cookie)),
+      [self = shared_from_this()] {
+        self->read_message([self](std::span<const std::uint8_t> b) { self->on_challenge_ack(b); });
+      });
+}
+
+void Handshake::on_challenge_ack(std::span<const std::uint8_t> body) {
+  std::string error;
+  auto digest = detail::parse_challenge_ack(body, error);
+  if (!digest) {
+    fail(error);
+    return;
+  }
+  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config.cookie),
+                            *digest)) {
+    fail("its challenge ack does not match our cookie (the cookies differ)");
+    return;
+  }
+  succeed();
+}
+
+// ---- Incoming: name, status, challenge, reply, ack ----
+
+void Handshake::on_name(std::span<const std::uint8_t> body) {
+  std::string error;
+  auto name = detail::parse_send_name(body, error);
+  if (!name) {
+    fail(error);
+    return;
+  }
+  auto self = shared_from_this();
+  if (!detail::is_valid_node_name(name->name)) {
+    fail("'" + name->name + "' is not a node name (expected name@host)");
+    return;
+  }
+  peer_name_ = name->name;
+  auto refuse = [self](const std::string& why) {
+    self->write(detail::encode_status("not_allowed"), [self, why] { self->fail(why); });
+  };
+  if ((name->flags & detail::dflag::name_me) != 0) {
+    refuse("it asks for a dynamic node name, which this node does not assign");
+    return;
+  }
+  if (auto missing = detail::missing_mandatory_flags(name->flags); !missing.empty()) {
+    refuse("it lacks capabilities OTP 25 requires: " + missing);
+    return;
+  }
+  if (name->name == node_.name.name()) {
+    refuse("it uses this node's own name");
+    return;
+  }
+  peer_flags_ = name->flags;
+  peer_creation_ = name->creation;
+  switch (node_.mark_pending(peer_name_, self, peer_)) {
+    case PendingDecision::ok:
+      continue_accept("ok");
+      return;
+    case PendingDecision::ok_simultaneous:
+      continue_accept("ok_simultaneous");
+      return;
+    case PendingDecision::nok:
+      write(detail::encode_status("nok"),
+            [self] { self->fail("simultaneous connect: our own connection attempt wins", true); });
+      return;
+    case PendingDecision::reject:
+      fail("another connection from the same node is being set up", true);
+      return;
+    case PendingDecision::alive:
+      write(detail::encode_status("alive"), [self] {
+        self->read_message([self](std::span<const std::uint8_t> b) {
+          std::string err;
+          auto reply = detail::parse_status(b, err);
+          if (!reply || (*reply != "true" && *reply != "false")) {
+            self->fail(reply ? "expected status true or false, got '" + *reply + "'" : err);
+            return;
+          }
+          if (*reply == "false") {
+            self->fail("the node withdrew its connection attempt", true);
+            return;
+          }
+          self->peer_ = self->node_.replace_stale(self->peer_name_, self);
+          if (!self->peer_) {
+            self->fail("the old connection could not be replaced");
+            return;
+          }
+          self->send_challenge();
+        });
+      });
+      return;
+  }
+}
+
+void Handshake::continue_accept(const std::string& status) {
+  write(detail::encode_status(status), [self = shared_from_this()] { self->send_challenge(); });
+}
+
+void Handshake::send_challenge() {
+  our_challenge_ = detail::random_challenge();
+  write(detail::encode_challenge(detail::dflag::ours, our_challenge_, node_.creation.load(),
+                                 node_.name.name()),
+        [self = shared_from_this()] {
+          self->read_message(
+              [self](std::span<const std::uint8_t> b) { self->on_challenge_reply(b); });
+        });
+}
+
+void Handshake::on_challenge_reply(std::span<const std::uint8_t> body) {
+  std::string error;
+  auto reply = detail::parse_challenge_reply(body, error);
+  if (!reply) {
+    fail(error);
+    return;
+  }
+  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config.cookie),
+                            reply->digest)) {
+    spdlog::error(
+        "connection attempt from node {} rejected: invalid challenge reply (the "
+        "cookies differ)",
+        peer_name_);
+    fail("invalid challenge reply (the cookies differ)", true);
+    return;
+  }
+  write(
+      detail::encode_challenge_ack(detail::handshake_digest(reply->challenge, node_.config.cookie)),
+      [self = shared_from_this()] { self->succeed(); });
+}
+
+}  // namespace cppnode::cnode

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace cppnode::cnode {
+
+class Peer;
+struct NodeImpl;
+
+/// One connection set-up, either direction: epmd lookup and TCP connect (outgoing), then the
+/// OTP 23+ handshake of dist_util.erl, on its own strand with a deadline of
+/// `handshake_timeout` — a silent or garbage-sending peer costs nothing but its own socket.
+class Handshake : public std::enable_shared_from_this<Handshake> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  /// Connects to `peer->name()` on behalf of `peer` (which must list us as its owner).
+  static std::shared_ptr<Handshake> start_outgoing(NodeImpl& node,
+                                                   const std::shared_ptr<Peer>& peer);
+  /// Runs the acceptor side on a freshly accepted socket.
+  static void start_incoming(NodeImpl& node, boost::asio::ip::tcp::socket socket);
+
+  Handshake(NodeImpl& node, boost::asio::ip::tcp::socket socket, bool outgoing);
+  /// Abandons the set-up (any thread): closes the socket; the peer is not told.
+  void abort(std::string reason);
+
+ private:
+  using Next = std::function<void(std::span<const std::uint8_t>)>;
+
+  void arm_deadline();
+  void resolve();
+  void ask_epmd(const boost::asio::ip::tcp::resolver::results_type& endpoints);
+  void connect_to(const boost::asio::ip::tcp::endpoint& endpoint);
+  void send_name();
+  void on_status(std::span<const std::uint8_t> body);
+  void on_challenge(std::span<const std::uint8_t> body);
+  void on_challenge_ack(std::span<const std::uint8_t> body);
+
+  void on_name(std::span<const std::uint8_t> body);
+  void continue_accept(const std::string& status);
+  void send_challenge();
+  void on_challenge_reply(std::span<const std::uint8_t> body);
+
+  void read_message(Next next);
+  void write(std::string bytes, std::function<void()> next);
+  void fail(const std::string& reason, bool quiet = false);
+  void succeed();
+
+  NodeImpl& node_;
+  Strand strand_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::socket epmd_socket_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::steady_timer timer_;
+  std::array<std::uint8_t, 2> header_{};
+  std::vector<std::uint8_t> body_;
+  std::vector<std::uint8_t> epmd_reply_;
+  std::string write_buf_;
+  bool outgoing_;
+  bool done_ = false;
+  bool aborted_ = false;
+  bool timed_out_ = false;
+  std::string abort_reason_;
+  std::shared_ptr<Peer> peer_;
+  std::string peer_name_;  // full node name; empty until known (incoming)
+  std::string peer_host_;
+  std::uint64_t peer_flags_ = 0;
+  std::uint32_t peer_creation_ = 0;
+  std::uint32_t our_challenge_ = 0;
+};
+
+}  // namespace cppnode::cnode

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cppnode/cnode/node.hpp"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "cppnode/cnode/detail/handshake_protocol.hpp"
+#include "cppnode/cnode/epmd.hpp"
+#include "epmd_client.hpp"
+#include "handshake.hpp"
+#include "net_kernel.hpp"
+#include "node_impl.hpp"
+
+namespace cppnode::cnode {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+}  // namespace
+
+// ---- NodeImpl lifecycle ----
+
+NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
+    : owner(owner_node), config(std::move(cfg)), acceptor(io), epmd_socket(io), stop_timer(io) {
+  if (!detail::is_valid_node_name(config.node_name)) {
+    throw std::invalid_argument("NodeConfig::node_name must be name@host, got '" +
+                                config.node_name + "'");
+  }
+  if (config.net_ticktime < std::chrono::milliseconds(400)) {
+    throw std::invalid_argument("NodeConfig::net_ticktime must be at least 400 ms");
+  }
+  name = codec::Atom(config.node_name);
+  const auto at = config.node_name.find('@');
+  alive = config.node_name.substr(0, at);
+  host = config.node_name.substr(at + 1);
+  ref_salt = detail::random_challenge();
+  // run() serves until stop(), whether or not start() put the node on the network.
+  work.emplace(io.get_executor());
+}
+
+NodeImpl::~NodeImpl() {
+  stopping.store(true);
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  epmd_socket.close(ignored);
+  io.stop();
+  // Break the cycles (slots → peers, peers → handlers) while the io_context still exists.
+  {
+    std::unique_lock lock(peers_mutex);
+    peers.clear();
+  }
+  {
+    std::unique_lock lock(registry_mutex);
+    registry.clear();
+  }
+  for (const auto& slot : procs.snapshot()) {
+    slot->links.clear();
+    slot->monitors.clear();
+    slot->watchers.clear();
+    procs.erase(slot->process->self());
+  }
+}
+
+std::error_code NodeImpl::start(std::string* message) {
+  auto fail = [&](std::error_code ec, const std::string& text) {
+    if (message != nullptr) {
+      *message = text;
+    }
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return ec;
+  };
+  if (started.exchange(true)) {
+    return fail(std::make_error_code(std::errc::operation_in_progress), "the node is started");
+  }
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(config.listen_address, ec);
+  if (ec) {
+    return fail(std::make_error_code(std::errc::invalid_argument),
+                "listen address '" + config.listen_address + "' is not an IP address");
+  }
+  const tcp::endpoint endpoint(address, config.listen_port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) {
+    set_cloexec(acceptor.native_handle());
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acceptor.bind(endpoint, ec);
+  }
+  if (!ec) {
+    acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    return fail(ec, "cannot listen on " + config.listen_address + ":" +
+                        std::to_string(config.listen_port) + ": " + ec.message());
+  }
+  listen_port = acceptor.local_endpoint().port();
+
+  if (config.start_epmd) {
+    std::string why;
+    if (auto e = ensure_epmd(config.epmd_port, &why)) {
+      return fail(e, why);
+    }
+  }
+  int fd = -1;
+  std::uint32_t assigned = 0;
+  std::string why;
+  if (auto e = detail::register_with_epmd(config.epmd_port, alive, listen_port,
+                                          config.handshake_timeout, fd, assigned, why)) {
+    return fail(e, why);
+  }
+  epmd_socket.assign(tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    return fail(ec, "cannot adopt the epmd socket: " + ec.message());
+  }
+  creation.store(assigned);
+  spdlog::info("node {} listening on port {} (epmd port {}, creation {})", config.node_name,
+               listen_port, config.epmd_port, assigned);
+
+  auto kernel = std::make_shared<NetKernel>(owner);
+  const auto kernel_pid = spawn(kernel);
+  owner.register_name(codec::Atom("net_kernel"), kernel_pid);
+
+  accept_next();
+  watch_epmd();
+  for (const auto& node : config.connect) {
+    if (!detail::is_valid_node_name(node)) {
+      spdlog::error("ignoring --connect {}: not a node name (name@host)", node);
+      continue;
+    }
+    keep_node_connected(codec::Atom(node));
+  }
+  return {};
+}
+
+void NodeImpl::accept_next() {
+  acceptor.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+        return;
+      }
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (!stopping.load()) {
+      set_cloexec(socket.native_handle());
+      Handshake::start_incoming(*this, std::move(socket));
+    }
+    accept_next();
+  });
+}
+
+void NodeImpl::watch_epmd() {
+  epmd_socket.async_read_some(
+      asio::buffer(epmd_read_buf), [this](const boost::system::error_code& ec, std::size_t) {
+        if (!ec) {
+          watch_epmd();
+        } else if (!stopping.load()) {
+          spdlog::error(
+              "epmd closed this node's registration: other nodes can no longer find "
+              "it by name ({})",
+              ec.message());
+        }
+      });
+}
+
+void NodeImpl::run() {
+  unsigned n = config.threads != 0 ? config.threads : std::thread::hardware_concurrency();
+  if (n == 0) {
+    n = 1;
+  }
+  auto loop = [this] {
+    while (true) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        spdlog::error("unexpected exception on a node thread: {}", e.what());
+      }
+    }
+  };
+  std::vector<std::thread> extra;
+  extra.reserve(n - 1);
+  for (unsigned i = 1; i < n; ++i) {
+    extra.emplace_back(loop);
+  }
+  loop();
+  for (auto& t : extra) {
+    t.join();
+  }
+}
+
+void NodeImpl::stop() {
+  if (stopping.exchange(true)) {
+    return;
+  }
+  asio::post(io, [this] {
+    spdlog::info("node {} stopping", config.node_name);
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    {
+      std::lock_guard lock(keep_mutex);
+      for (auto& [node, entry] : keep_connected) {
+        entry.timer->cancel();
+      }
+    }
+    {
+      std::lock_guard lock(handshakes_mutex);
+      for (auto& w : handshakes) {
+        if (auto hs = w.lock()) {
+          hs->abort("node shutdown");
+        }
+      }
+    }
+    const codec::Term shutdown{codec::Atom("shutdown")};
+    for (const auto& slot : procs.snapshot()) {
+      exit_process(slot->process->self(), shutdown);
+    }
+    wait_for_exits(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  });
+}
+
+// Waits (without blocking a thread) until every process has run its on_exit, so that their exit
+// signals are queued before the connections close.
+void NodeImpl::wait_for_exits(std::chrono::steady_clock::time_point deadline) {
+  if (procs.size() == 0 || std::chrono::steady_clock::now() >= deadline) {
+    if (procs.size() != 0) {
+      spdlog::warn("{} processes did not exit within 5 s of shutdown", procs.size());
+    }
+    finish_stop();
+    return;
+  }
+  stop_timer.expires_after(std::chrono::milliseconds(2));
+  stop_timer.async_wait(
+      [this, deadline](const boost::system::error_code&) { wait_for_exits(deadline); });
+}
+
+void NodeImpl::finish_stop() {
+  std::vector<std::shared_ptr<Peer>> all;
+  {
+    std::shared_lock lock(peers_mutex);
+    for (const auto& [node, peer] : peers) {
+      all.push_back(peer);
+    }
+  }
+  for (const auto& peer : all) {
+    peer->close_gracefully();
+  }
+  boost::system::error_code ignored;
+  epmd_socket.close(ignored);
+  work.reset();
+  stopped.store(true);
+  wait_for_peers(std::chrono::steady_clock::now() + std::chrono::seconds(3));
+}
+
+// run() returns once nothing holds work; a peer that cannot drain gets a last deadline.
+void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
+  bool any = false;
+  {
+    std::shared_lock lock(peers_mutex);
+    any = !peers.empty();
+  }
+  if (!any) {
+    return;
+  }
+  if (std::chrono::steady_clock::now() >= deadline) {
+    spdlog::warn("connections did not close within 3 s of shutdown: stopping the loop");
+    io.stop();
+    return;
+  }
+  stop_timer.expires_after(std::chrono::milliseconds(5));
+  stop_timer.async_wait(
+      [this, deadline](const boost::system::error_code&) { wait_for_peers(deadline); });
+}
+
+// ---- Node ----
+
+struct Node::Impl : NodeImpl {
+  using NodeImpl::NodeImpl;
+};
+
+Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(*this, std::move(config))) {}
+Node::~Node() = default;
+
+std::error_code Node::start(std::string* message) { return impl_->start(message); }
+void Node::run() { impl_->run(); }
+void Node::stop() { impl_->stop(); }
+
+boost::asio::io_context& Node::io() noexcept { return impl_->io; }
+codec::Atom Node::name() const noexcept { return impl_->name; }
+std::uint32_t Node::creation() const noexcept { return impl_->creation.load(); }
+const NodeConfig& Node::config() const noexcept { return impl_->config; }
+std::uint16_t Node::port() const noexcept { return impl_->listen_port; }
+
+codec::Pid Node::spawn(const std::shared_ptr<Process>& process) { return impl_->spawn(process); }
+
+bool Node::register_name(codec::Atom name, const codec::Pid& pid) {
+  auto slot = impl_->find_slot(pid);
+  if (!slot) {
+    return false;
+  }
+  std::unique_lock lock(impl_->registry_mutex);
+  if (!ProcessTable::alive(*slot->process).load() || slot->name || impl_->registry.contains(name)) {
+    return false;
+  }
+  impl_->registry.emplace(name, slot);
+  slot->name = name;
+  return true;
+}
+
+void Node::unregister_name(codec::Atom name) {
+  std::unique_lock lock(impl_->registry_mutex);
+  if (auto it = impl_->registry.find(name); it != impl_->registry.end()) {
+    it->second->name.reset();
+    impl_->registry.erase(it);
+  }
+}
+
+std::optional<codec::Pid> Node::whereis(codec::Atom name) const {
+  if (auto slot = impl_->find_name(name)) {
+    return slot->process->self();
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<Process> Node::find(const codec::Pid& pid) const {
+  if (auto slot = impl_->find_slot(pid)) {
+    return slot->process;
+  }
+  return nullptr;
+}
+
+std::size_t Node::process_count() const { return impl_->procs.size(); }
+codec::Reference Node::make_ref() { return impl_->make_ref(); }
+
+void Node::exit_process(const codec::Pid& pid, const codec::Term& reason) {
+  impl_->exit_process(pid, reason);
+}
+
+void Node::send(const codec::Pid& from, const codec::Pid& to, codec::Term message) {
+  impl_->send(from, to, std::move(message));
+}
+void Node::send(const codec::Pid& from, codec::Atom name, codec::Atom node, codec::Term message) {
+  impl_->send_named(from, name, node, std::move(message));
+}
+void Node::send_alias(const codec::Pid& from, const codec::Reference& alias,
+                      const codec::Pid& fallback_pid, codec::Term message) {
+  impl_->send_alias(from, alias, fallback_pid, std::move(message));
+}
+void Node::link(const codec::Pid& from, const codec::Pid& to) { impl_->link(from, to); }
+void Node::unlink(const codec::Pid& from, const codec::Pid& to) { impl_->unlink(from, to); }
+void Node::exit_signal(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason) {
+  impl_->exit_signal(from, to, reason);
+}
+codec::Reference Node::monitor(const codec::Pid& watcher, const codec::Term& target,
+                               codec::Atom target_node) {
+  return impl_->monitor(watcher, target, target_node);
+}
+void Node::demonitor(const codec::Pid& watcher, const codec::Reference& ref) {
+  impl_->demonitor(watcher, ref);
+}
+codec::Reference Node::alias(const codec::Pid& owner) { return impl_->make_alias(owner); }
+void Node::unalias(const codec::Reference& alias) { impl_->remove_alias(alias); }
+
+void Node::connect(codec::Atom node) { impl_->peer_for(node); }
+
+std::vector<NodeEvent> Node::connected_nodes() const { return impl_->connected(); }
+
+void Node::on_node_event(std::function<void(const NodeEvent&)> handler) {
+  std::lock_guard lock(impl_->events_mutex);
+  impl_->event_handlers.push_back(std::move(handler));
+}
+
+Node::Stats Node::stats() const {
+  Stats s;
+  s.messages_in = impl_->messages_in.load(std::memory_order_relaxed);
+  s.messages_out = impl_->messages_out.load(std::memory_order_relaxed);
+  s.connections = impl_->connections_total.load(std::memory_order_relaxed);
+  s.processes = impl_->procs.size();
+  return s;
+}
+
+}  // namespace cppnode::cnode

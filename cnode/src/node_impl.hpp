@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cppnode/cnode/detail/control.hpp"
+#include "cppnode/cnode/node.hpp"
+#include "peer.hpp"
+#include "process_table.hpp"
+
+namespace cppnode::cnode {
+class Handshake;
+}
+
+namespace cppnode::cnode {
+
+struct AtomHash {
+  std::size_t operator()(codec::Atom a) const noexcept { return a.hash(); }
+};
+struct RefHash {
+  std::size_t operator()(const codec::Reference& r) const noexcept {
+    std::size_t h = r.node.hash() ^ r.creation;
+    for (std::size_t i = 0; i < r.length; ++i) {
+      h = h * 1000003U ^ r.ids[i];
+    }
+    return h;
+  }
+};
+
+/// What the acceptor answers a node that asks to connect (dist_util's mark_pending).
+enum class PendingDecision { ok, ok_simultaneous, nok, alive, reject };
+
+/// Everything behind `Node`. Thread-safe like Node; process-local state changes run on the
+/// process's strand, connection state on the peer's strand.
+struct NodeImpl {
+  NodeImpl(Node& owner_node, NodeConfig cfg);
+  ~NodeImpl();
+
+  // ---- Identity and loop ----
+  Node& owner;
+  boost::asio::io_context io;
+  NodeConfig config;
+  codec::Atom name;
+  std::string alive;  // the part before '@'
+  std::string host;   // the part after '@'
+  std::atomic<std::uint32_t> creation{0};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
+
+  // ---- Processes ----
+  ProcessTable procs;
+  mutable std::shared_mutex registry_mutex;
+  std::unordered_map<codec::Atom, SlotPtr, AtomHash> registry;
+  std::mutex alias_mutex;
+  std::unordered_map<codec::Reference, codec::Pid, RefHash> aliases;
+  std::atomic<std::uint64_t> ref_counter{0};
+  std::atomic<std::uint64_t> unlink_counter{0};
+  std::uint32_t ref_salt = 0;
+
+  // ---- Connections ----
+  boost::asio::ip::tcp::acceptor acceptor;
+  std::uint16_t listen_port = 0;
+  boost::asio::ip::tcp::socket epmd_socket;  // open while registered
+  std::array<std::uint8_t, 16> epmd_read_buf{};
+  boost::asio::steady_timer stop_timer;
+  mutable std::shared_mutex peers_mutex;
+  std::unordered_map<codec::Atom, std::shared_ptr<Peer>, AtomHash> peers;
+  std::atomic<std::uint64_t> next_peer_id{1};
+  std::mutex handshakes_mutex;
+  std::vector<std::weak_ptr<Handshake>> handshakes;  // to abort them at stop
+  std::mutex events_mutex;
+  std::vector<std::function<void(const NodeEvent&)>> event_handlers;
+  struct KeepConnected {
+    std::chrono::milliseconds backoff{0};
+    std::shared_ptr<boost::asio::steady_timer> timer;
+  };
+  std::mutex keep_mutex;
+  std::unordered_map<codec::Atom, KeepConnected, AtomHash> keep_connected;
+
+  // ---- Counters ----
+  std::atomic<std::uint64_t> messages_in{0};
+  std::atomic<std::uint64_t> messages_out{0};
+  std::atomic<std::uint64_t> connections_total{0};
+
+  // ---- Lifecycle (node.cpp) ----
+  std::error_code start(std::string* message);
+  void run();
+  void stop();
+  void wait_for_exits(std::chrono::steady_clock::time_point deadline);
+  void finish_stop();
+  void wait_for_peers(std::chrono::steady_clock::time_point deadline);
+  void accept_next();
+  void watch_epmd();
+
+  // ---- Local processes (routing.cpp) ----
+  codec::Pid spawn(const std::shared_ptr<Process>& process);
+  [[nodiscard]] bool is_local(const codec::Pid& pid) const noexcept { return pid.node == name; }
+  [[nodiscard]] SlotPtr find_slot(const codec::Pid& pid) const { return procs.find(pid); }
+  [[nodiscard]] SlotPtr find_name(codec::Atom n) const;
+  codec::Reference make_ref();
+  /// Posts `fn(slot)` to the slot's strand (runs inline if already there when `inline_ok`).
+  template <class F>
+  void on_strand(const SlotPtr& slot, F&& fn, bool inline_ok = false);
+  void deliver(const SlotPtr& slot, Signal signal);
+  void exit_process(const codec::Pid& pid, const codec::Term& reason);
+  void do_exit(const SlotPtr& slot, const codec::Term& reason);
+
+  // ---- Signals (routing.cpp) ----
+  void send(const codec::Pid& from, const codec::Pid& to, codec::Term message);
+  void send_named(const codec::Pid& from, codec::Atom to_name, codec::Atom node,
+                  codec::Term message);
+  void send_alias(const codec::Pid& from, const codec::Reference& alias, const codec::Pid& fallback,
+                  codec::Term message);
+  void link(const codec::Pid& from, const codec::Pid& to);
+  void unlink(const codec::Pid& from, const codec::Pid& to);
+  void exit_signal(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason);
+  codec::Reference monitor(const codec::Pid& watcher, const codec::Term& target,
+                           codec::Atom target_node);
+  void demonitor(const codec::Pid& watcher, const codec::Reference& ref);
+  codec::Reference make_alias(const codec::Pid& owner);
+  void remove_alias(const codec::Reference& alias);
+
+  /// Strand-side reactions (on the receiving process's strand).
+  void receive_link(const SlotPtr& slot, const codec::Pid& from, const std::shared_ptr<Peer>& peer);
+  void receive_exit(const SlotPtr& slot, const codec::Pid& from, const codec::Term& reason,
+                    bool is_link);
+  void receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from,
+                         const std::shared_ptr<Peer>& peer);
+  static void receive_unlink_ack(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from);
+  void receive_monitor(const SlotPtr& slot, Watcher watcher);
+  static void receive_demonitor(const SlotPtr& slot, const codec::Reference& ref);
+  void receive_down(const SlotPtr& slot, const codec::Reference& ref, const codec::Term& reason);
+  void receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id);
+  /// A link exit or noproc for `from`, which is gone: to a local slot or over `peer`.
+  void send_link_exit(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason,
+                      const std::shared_ptr<Peer>& peer);
+  /// Sends a DOWN for monitor `ref` to `watcher` (local or over `peer`).
+  void send_down(const codec::Pid& watcher, const codec::Term& from_proc,
+                 const codec::Reference& ref, const codec::Term& reason,
+                 const std::shared_ptr<Peer>& peer);
+
+  // ---- Incoming control messages (routing.cpp), on the peer's strand ----
+  /// False closes the connection (the message was ill-formed for this node).
+  bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
+                      std::string& error);
+
+  // ---- Connections (connections.cpp) ----
+  /// The peer for `node`, connecting if there is none; null for our own or an invalid name.
+  std::shared_ptr<Peer> peer_for(codec::Atom node);
+  /// Sends over the current connection to `node`, connecting on demand; false if the node is
+  /// unreachable right now (then nothing was queued).
+  bool send_to_node(codec::Atom node, OutSignal signal, std::shared_ptr<Peer>* used = nullptr);
+  void track(const std::shared_ptr<Handshake>& hs);
+  PendingDecision mark_pending(const std::string& node_name,
+                               const std::shared_ptr<Handshake>& handshake,
+                               std::shared_ptr<Peer>& peer_out);
+  std::shared_ptr<Peer> replace_stale(const std::string& node_name,
+                                      const std::shared_ptr<Handshake>& handshake);
+  void handshake_nok(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs);
+  void handshake_failed(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
+                        const std::string& reason);
+  void handshake_succeeded(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
+                           boost::asio::ip::tcp::socket socket, std::uint64_t peer_flags,
+                           std::uint32_t peer_creation);
+  void peer_up(const std::shared_ptr<Peer>& peer);
+  void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason, bool was_up);
+  void emit(const NodeEvent& event);
+  void keep_node_connected(codec::Atom node);
+  void schedule_reconnect(codec::Atom node);
+  std::vector<NodeEvent> connected() const;
+};
+
+template <class F>
+void NodeImpl::on_strand(const SlotPtr& slot, F&& fn, bool inline_ok) {
+  auto& strand = ProcessTable::strand(*slot->process);
+  if (inline_ok) {
+    boost::asio::dispatch(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });
+  } else {
+    boost::asio::defer(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });
+  }
+}
+
+}  // namespace cppnode::cnode

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "peer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "cppnode/cnode/detail/dist_flags.hpp"
+#include "node_impl.hpp"
+
+namespace cppnode::cnode {
+
+namespace asio = boost::asio;
+
+void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) {
+  const bool payload = (flags & detail::dflag::exit_payload) != 0;
+  std::visit(
+      [&](const auto& s) {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, OutSend>) {
+          detail::encode_send(out, s.to, s.message);
+        } else if constexpr (std::is_same_v<T, OutRegSend>) {
+          detail::encode_reg_send(out, s.from, s.name, s.message);
+        } else if constexpr (std::is_same_v<T, OutAliasSend>) {
+          if ((flags & detail::dflag::alias) != 0) {
+            detail::encode_alias_send(out, s.from, s.alias, s.message);
+          } else {
+            detail::encode_send(out, s.fallback, s.message);
+          }
+        } else if constexpr (std::is_same_v<T, OutLink>) {
+          detail::encode_link(out, s.from, s.to);
+        } else if constexpr (std::is_same_v<T, OutUnlink>) {
+          if ((flags & detail::dflag::unlink_id) != 0) {
+            detail::encode_unlink_id(out, detail::op::unlink_id, s.id, s.from, s.to);
+          } else {
+            detail::encode_unlink(out, s.from, s.to);
+          }
+        } else if constexpr (std::is_same_v<T, OutUnlinkAck>) {
+          if ((flags & detail::dflag::unlink_id) != 0) {
+            detail::encode_unlink_id(out, detail::op::unlink_id_ack, s.id, s.from, s.to);
+          }
+        } else if constexpr (std::is_same_v<T, OutExit>) {
+          detail::encode_exit(out, payload, s.is_link, s.from, s.to, s.reason);
+        } else if constexpr (std::is_same_v<T, OutMonitor>) {
+          detail::encode_monitor(out, s.demonitor ? detail::op::demonitor_p : detail::op::monitor_p,
+                                 s.from, s.target, s.ref);
+        } else {
+          detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason);
+        }
+      },
+      signal);
+}
+
+Peer::Peer(NodeImpl& node, codec::Atom name, std::uint64_t id)
+    : node_(node),
+      name_(name),
+      id_(id),
+      strand_(node.io.get_executor()),
+      socket_(node.io),
+      tick_timer_(node.io),
+      deadline_timer_(node.io),
+      reader_(node.config.max_packet_size) {}
+
+Peer::~Peer() = default;
+
+bool Peer::send(OutSignal&& signal) {
+  if (up_.load(std::memory_order_acquire)) {
+    // Encode outside the lock so senders on different threads encode in parallel.
+    thread_local std::string scratch;
+    scratch.clear();
+    encode_out(signal, flags_, scratch);
+    const bool queued = append(scratch);
+    if (scratch.capacity() > (std::size_t{1} << 20)) {
+      std::string().swap(scratch);  // do not keep a huge message's buffer per thread
+    }
+    return queued;
+  }
+  std::lock_guard lock(mutex_);
+  switch (state_) {
+    case State::down:
+      return false;
+    case State::up:
+      encode_out(signal, flags_, pending_);
+      kick_locked();
+      return true;
+    case State::pending:
+      deferred_.push_back(std::move(signal));
+      return true;
+  }
+  return false;
+}
+
+bool Peer::append(std::string_view bytes) {
+  std::lock_guard lock(mutex_);
+  if (state_ != State::up) {
+    return false;
+  }
+  pending_.append(bytes);
+  kick_locked();
+  return true;
+}
+
+void Peer::kick_locked() {
+  if (write_scheduled_) {
+    return;
+  }
+  write_scheduled_ = true;
+  // defer: from a node thread the flush runs on this thread after the current handler, with no
+  // wake-up of another thread (the common case: a process replying).
+  asio::defer(strand_, [self = shared_from_this()] { self->flush(); });
+}
+
+void Peer::flush() {
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (state_ != State::up || pending_.empty()) {
+        write_scheduled_ = false;
+        if (closing_ && state_ == State::up) {
+          asio::post(strand_, [self = shared_from_this()] { self->do_fail("node shutdown"); });
+        }
+        return;
+      }
+      writing_.clear();
+      writing_.swap(pending_);
+    }
+    // A batch that is one lone tick is not traffic: ticks keep going every net_ticktime/4.
+    if (writing_.size() != 4) {
+      wrote_since_tick_ = true;
+    }
+    // Write what the socket takes right away; only a full socket buffer needs an asynchronous
+    // write (and its completion handler).
+    boost::system::error_code ec;
+    const std::size_t n = socket_.write_some(asio::buffer(writing_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      do_fail("write failed: " + ec.message());
+      return;
+    }
+    if (n == writing_.size()) continue;  // all out: take the next batch, if any
+    asio::async_write(
+        socket_, asio::buffer(writing_.data() + n, writing_.size() - n),
+        asio::bind_executor(strand_, [self = shared_from_this()](
+                                         const boost::system::error_code& write_ec, std::size_t) {
+          if (write_ec) {
+            self->do_fail("write failed: " + write_ec.message());
+            return;
+          }
+          self->flush();
+        }));
+    return;
+  }
+}
+
+void Peer::attach(asio::ip::tcp::socket socket, std::uint64_t flags, std::uint32_t creation,
+                  bool hidden) {
+  // The socket belongs to the same io_context; hand it over on our strand.
+  auto holder = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  asio::post(strand_, [self = shared_from_this(), holder, flags, creation, hidden] {
+    self->flags_ = flags;
+    self->creation_ = creation;
+    self->hidden_ = hidden;
+    self->do_attach(*holder);
+  });
+}
+
+void Peer::do_attach(asio::ip::tcp::socket& socket) {
+  socket_ = std::move(socket);
+  boost::system::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket_.non_blocking(true, ignored);  // flush() writes directly while the socket takes data
+  deadline_timer_.cancel();
+  bool must_flush = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::down) {
+      socket_.close(ignored);
+      return;
+    }
+    for (const auto& s : deferred_) {
+      encode_out(s, flags_, pending_);
+    }
+    deferred_.clear();
+    deferred_.shrink_to_fit();
+    state_ = State::up;
+    up_.store(true, std::memory_order_release);
+    must_flush = !pending_.empty() && !write_scheduled_;
+    if (must_flush) {
+      write_scheduled_ = true;
+    }
+  }
+  node_.peer_up(shared_from_this());
+  if (must_flush) {
+    flush();
+  }
+  start_read();
+  tick_timer_.expires_after(node_.config.net_ticktime / 4);
+  tick_timer_.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) {
+          self->on_tick_timer();
+        }
+      }));
+}
+
+void Peer::fail(std::string reason) {
+  asio::post(strand_, [self = shared_from_this(), r = std::move(reason)] { self->do_fail(r); });
+}
+
+void Peer::do_fail(const std::string& reason) {
+  bool was_up = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::down) {
+      return;
+    }
+    was_up = state_ == State::up;
+    state_ = State::down;
+    up_.store(false, std::memory_order_release);
+    deferred_.clear();
+    pending_.clear();
+    pending_.shrink_to_fit();
+  }
+  down_.store(true);
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  tick_timer_.cancel();
+  deadline_timer_.cancel();
+  node_.peer_down(shared_from_this(), reason, was_up);
+}
+
+void Peer::close_gracefully() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->closing_ = true;
+    bool idle = false;
+    {
+      std::lock_guard lock(self->mutex_);
+      idle = self->state_ != State::up || (!self->write_scheduled_ && self->pending_.empty());
+    }
+    if (idle) {
+      self->do_fail("node shutdown");
+      return;
+    }
+    // Give the queue a moment to drain, then close regardless.
+    self->deadline_timer_.expires_after(std::chrono::seconds(2));
+    self->deadline_timer_.async_wait(
+        asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
+          if (!ec) {
+            self->do_fail("node shutdown (write queue not drained)");
+          }
+        }));
+  });
+}
+
+void Peer::expect_up_within(std::chrono::milliseconds timeout) {
+  asio::post(strand_, [self = shared_from_this(), timeout] {
+    if (self->is_up() || self->is_down()) {
+      return;
+    }
+    self->deadline_timer_.expires_after(timeout);
+    self->deadline_timer_.async_wait(
+        asio::bind_executor(self->strand_, [self](const boost::system::error_code& ec) {
+          if (!ec && !self->is_up()) {
+            self->do_fail("the simultaneous connection from the other side never completed");
+          }
+        }));
+  });
+}
+
+void Peer::start_read() {
+  auto buf = reader_.prepare();
+  socket_.async_read_some(
+      asio::buffer(buf.data(), buf.size()),
+      asio::bind_executor(
+          strand_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+            self->on_read(ec, n);
+          }));
+}
+
+void Peer::on_read(const boost::system::error_code& ec, std::size_t n) {
+  if (ec) {
+    do_fail(ec == asio::error::eof ? "connection closed by peer" : "read failed: " + ec.message());
+    return;
+  }
+  if (down_.load()) {
+    return;
+  }
+  reader_.commit(n);
+  read_since_tick_ = true;
+  std::span<const std::uint8_t> packet;
+  while (true) {
+    const auto status = reader_.next(packet);
+    if (status == detail::PacketReader<4>::Status::need_more) {
+      break;
+    }
+    if (status == detail::PacketReader<4>::Status::too_large) {
+      spdlog::error("closing connection to {}: packet of {} bytes exceeds max_packet_size {}",
+                    name_.name(), reader_.too_large_length(), node_.config.max_packet_size);
+      do_fail("packet too large");
+      return;
+    }
+    if (packet.empty()) {
+      // A tick: answer it unless we sent something since our last tick check (two cppnodes
+      // answering each other's ticks would otherwise never stop).
+      if (!wrote_since_tick_ && !ticked_since_timer_) {
+        send_tick();
+      }
+      continue;
+    }
+    if (!handle_packet(packet)) {
+      return;
+    }
+  }
+  start_read();
+}
+
+bool Peer::handle_packet(std::span<const std::uint8_t> packet) {
+  std::string error;
+  auto message = detail::parse_control(packet, node_.config.decode, error);
+  if (message) {
+    spdlog::trace("from {}: control operation {}", name_.name(), message->op);
+  }
+  if (message && node_.handle_control(shared_from_this(), *message, error)) {
+    return true;
+  }
+  spdlog::error("closing connection to {}: {}", name_.name(), error);
+  do_fail("bad control message: " + error);
+  return false;
+}
+
+void Peer::send_tick() {
+  std::string tick;
+  detail::encode_tick(tick);
+  if (append(tick)) {
+    ticked_since_timer_ = true;
+  }
+}
+
+void Peer::on_tick_timer() {
+  if (down_.load()) {
+    return;
+  }
+  if (read_since_tick_) {
+    silent_ticks_ = 0;
+    read_since_tick_ = false;
+  } else if (++silent_ticks_ >= 4) {
+    spdlog::warn("node {} not responding for net_ticktime ({} ms): removing the connection",
+                 name_.name(), node_.config.net_ticktime.count());
+    do_fail("net_tick_timeout");
+    return;
+  }
+  ticked_since_timer_ = false;
+  if (!wrote_since_tick_) {
+    send_tick();
+  }
+  wrote_since_tick_ = false;
+  tick_timer_.expires_after(node_.config.net_ticktime / 4);
+  tick_timer_.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) {
+          self->on_tick_timer();
+        }
+      }));
+}
+
+}  // namespace cppnode::cnode

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cppnode/cnode/detail/framing.hpp"
+#include "cppnode/codec/term.hpp"
+
+namespace cppnode::cnode {
+
+class Handshake;
+struct NodeImpl;
+
+// Outgoing signals, kept as values while the connection is being set up (their encoding depends
+// on the flags the handshake negotiates).
+struct OutSend {
+  codec::Pid to;
+  codec::Term message;
+};
+struct OutRegSend {
+  codec::Pid from;
+  codec::Atom name;
+  codec::Term message;
+};
+struct OutAliasSend {
+  codec::Pid from;
+  codec::Reference alias;
+  codec::Pid fallback;  // used when the peer has no DFLAG_ALIAS
+  codec::Term message;
+};
+struct OutLink {
+  codec::Pid from;
+  codec::Pid to;
+};
+struct OutUnlink {
+  std::uint64_t id;
+  codec::Pid from;
+  codec::Pid to;
+};
+struct OutUnlinkAck {
+  std::uint64_t id;
+  codec::Pid from;
+  codec::Pid to;
+};
+struct OutExit {
+  bool is_link;
+  codec::Pid from;
+  codec::Pid to;
+  codec::Term reason;
+};
+struct OutMonitor {
+  bool demonitor;
+  codec::Pid from;
+  codec::Term target;  // Pid or name atom
+  codec::Reference ref;
+};
+struct OutMonitorExit {
+  codec::Term from_proc;  // Pid or name atom
+  codec::Pid to;
+  codec::Reference ref;
+  codec::Term reason;
+};
+using OutSignal = std::variant<OutSend, OutRegSend, OutAliasSend, OutLink, OutUnlink, OutUnlinkAck,
+                               OutExit, OutMonitor, OutMonitorExit>;
+
+/// Appends the packet for `signal` as a peer with `flags` expects it.
+void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out);
+
+/// One remote node: the connection once the handshake is done, the signals queued before that,
+/// and the write queue. Senders on any thread encode outside the lock and append under a short
+/// lock; one write per batch runs on the peer's strand. Reads, ticks and state changes run on the
+/// strand too. A Peer never comes back from `down`: the node makes a new one.
+class Peer : public std::enable_shared_from_this<Peer> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  Peer(NodeImpl& node, codec::Atom name, std::uint64_t id);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  [[nodiscard]] codec::Atom name() const noexcept { return name_; }
+  /// Unique per connection attempt: tells an old connection's links from a new one's.
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] bool is_up() const noexcept { return up_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool is_down() const noexcept { return down_.load(); }
+  /// Negotiated flags (valid once up).
+  [[nodiscard]] std::uint64_t flags() const noexcept { return flags_; }
+  /// Whether the peer does not publish itself (valid once up).
+  [[nodiscard]] bool hidden() const noexcept { return hidden_; }
+  [[nodiscard]] std::uint32_t creation() const noexcept { return creation_; }
+
+  /// Queues `signal`; false if the connection is down (then `signal` is left untouched and the
+  /// caller reports noconnection or retries on a new connection).
+  bool send(OutSignal&& signal);
+
+  /// The handshake that currently owns the set-up (guarded by the node's peer-table lock).
+  std::weak_ptr<Handshake> owner;
+  /// Whether the owner is our outgoing attempt (for simultaneous connects).
+  bool owner_outgoing = false;
+  /// A handshake succeeded and the socket is on its way to `attach` (peer-table lock).
+  bool handshake_done = false;
+
+  /// Takes over a socket whose handshake succeeded (any thread).
+  void attach(boost::asio::ip::tcp::socket socket, std::uint64_t flags, std::uint32_t creation,
+              bool hidden);
+  /// Ends the connection (any thread); queued signals are dropped, links and monitors across it
+  /// fire with `noconnection`.
+  void fail(std::string reason);
+  /// Flushes what is queued, then closes (for node shutdown).
+  void close_gracefully();
+  /// Fails the peer unless it is up within `timeout` (after our attempt lost a simultaneous
+  /// connect and we wait for the other side's).
+  void expect_up_within(std::chrono::milliseconds timeout);
+
+ private:
+  void do_attach(boost::asio::ip::tcp::socket& socket);
+  void do_fail(const std::string& reason);
+  bool append(std::string_view bytes);
+  void kick_locked();
+  void flush();
+  void start_read();
+  void on_read(const boost::system::error_code& ec, std::size_t n);
+  bool handle_packet(std::span<const std::uint8_t> packet);
+  void on_tick_timer();
+  void send_tick();
+
+  NodeImpl& node_;
+  codec::Atom name_;
+  std::uint64_t id_;
+  Strand strand_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer tick_timer_;
+  boost::asio::steady_timer deadline_timer_;
+  detail::PacketReader<4> reader_;
+
+  std::mutex mutex_;  // guards state_, pending_, deferred_, write_scheduled_
+  enum class State { pending, up, down } state_ = State::pending;
+  std::string pending_;
+  std::vector<OutSignal> deferred_;
+  bool write_scheduled_ = false;
+  std::atomic<bool> up_{false};
+  std::atomic<bool> down_{false};
+  std::uint64_t flags_ = 0;
+  std::uint32_t creation_ = 0;
+  bool hidden_ = true;
+
+  // Strand-only.
+  std::string writing_;
+  bool closing_ = false;
+  bool read_since_tick_ = false;
+  bool wrote_since_tick_ = false;
+  bool ticked_since_timer_ = false;
+  int silent_ticks_ = 0;
+};
+
+}  // namespace cppnode::cnode

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "cppnode/cnode/process.hpp"
+#include "cppnode/codec/term.hpp"
+
+namespace cppnode::cnode {
+
+class Peer;
+
+/// A link as the process-local link protocol of the ERTS "Distribution Protocol" describes it.
+struct LinkInfo {
+  codec::Pid pid;
+  bool active = true;
+  std::uint64_t unlink_id = 0;
+  std::shared_ptr<Peer> peer;  // the connection it crosses; null for a local link
+};
+
+/// A monitor this process holds.
+struct HeldMonitor {
+  codec::Reference ref;
+  codec::Term object;  // what the DOWN reports: the Pid, or {Name, Node}
+  codec::Term target;  // what DEMONITOR_P names: the Pid or the name atom
+  std::optional<codec::Pid> local_target;
+  std::shared_ptr<Peer> peer;
+};
+
+/// A monitor some process holds on this one.
+struct Watcher {
+  codec::Reference ref;
+  codec::Pid watcher;
+  codec::Term from_proc;  // MONITOR_P_EXIT names the Pid, or the name it was monitored by
+  std::shared_ptr<Peer> peer;
+};
+
+/// The node's record of one process. The vectors are touched only on the process's strand;
+/// `name` only under the registry lock.
+struct ProcessSlot {
+  explicit ProcessSlot(std::shared_ptr<Process> p) : process(std::move(p)) {}
+  std::shared_ptr<Process> process;
+  std::vector<LinkInfo> links;
+  std::vector<HeldMonitor> monitors;
+  std::vector<Watcher> watchers;
+  std::optional<codec::Atom> name;
+  /// Links and monitors that cross a connection, so a nodedown scan can skip this process.
+  std::atomic<std::uint32_t> remote_entries{0};
+  std::uint64_t next_unlink_id = 1;
+};
+using SlotPtr = std::shared_ptr<ProcessSlot>;
+
+/// The local process table: pid → slot, sharded so lookups from many threads rarely contend.
+/// Pids use 15-bit ids and 13-bit serials like erl_interface, which every peer accepts.
+/// Also the one place that reaches into Process's private parts (it is Process's friend).
+class ProcessTable {
+ public:
+  /// Allocates a pid for `node`/`creation`, inserts the slot and returns it. `before_visible`
+  /// runs with the pid set, before any other thread can find the slot.
+  template <class F>
+  SlotPtr insert(std::shared_ptr<Process> process, codec::Atom node, std::uint32_t creation,
+                 F&& before_visible);
+  /// The slot of a live local process with exactly this pid, or null.
+  [[nodiscard]] SlotPtr find(const codec::Pid& pid) const;
+  void erase(const codec::Pid& pid);
+  [[nodiscard]] std::size_t size() const;
+  /// All slots (a snapshot).
+  [[nodiscard]] std::vector<SlotPtr> snapshot() const;
+
+  // Access to Process internals for the node.
+  static Process::Strand& strand(Process& p) noexcept { return p.strand_; }
+  static std::atomic<bool>& alive(Process& p) noexcept { return p.alive_; }
+  static std::atomic<std::size_t>& queued(Process& p) noexcept { return p.queued_; }
+  static void start(Process& p) { p.on_start(); }
+  static void signal(Process& p, Signal s) { p.on_signal(std::move(s)); }
+  static void exited(Process& p, const codec::Term& reason) { p.on_exit(reason); }
+
+ private:
+  static constexpr std::size_t shard_count = 32;
+  static constexpr std::uint32_t pid_space = 1U << 28;  // 15-bit id + 13-bit serial
+  struct Shard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::uint32_t, SlotPtr> slots;
+  };
+  static std::uint32_t key_of(const codec::Pid& pid) noexcept {
+    return (pid.id & 0x7fffU) | ((pid.serial & 0x1fffU) << 15);
+  }
+  Shard& shard(std::uint32_t key) const noexcept { return shards_[key % shard_count]; }
+
+  static void set_self(Process& p, const codec::Pid& pid) noexcept { p.self_ = pid; }
+  [[noreturn]] static void throw_full();
+
+  mutable std::array<Shard, shard_count> shards_;
+  std::atomic<std::uint32_t> next_{1};
+  std::atomic<std::size_t> size_{0};
+};
+
+template <class F>
+SlotPtr ProcessTable::insert(std::shared_ptr<Process> process, codec::Atom node,
+                             std::uint32_t creation, F&& before_visible) {
+  auto slot = std::make_shared<ProcessSlot>(std::move(process));
+  // After 2^28 spawns the numbers wrap; skip the ones still in use, as the BEAM does.
+  for (std::uint32_t attempt = 0; attempt < pid_space; ++attempt) {
+    const std::uint32_t key = next_.fetch_add(1, std::memory_order_relaxed) % pid_space;
+    Shard& s = shard(key);
+    std::unique_lock lock(s.mutex);
+    if (s.slots.contains(key)) {
+      continue;
+    }
+    set_self(*slot->process, codec::Pid{node, key & 0x7fffU, key >> 15, creation});
+    before_visible(slot);
+    s.slots.emplace(key, slot);
+    size_.fetch_add(1, std::memory_order_relaxed);
+    return slot;
+  }
+  throw_full();
+}
+
+}  // namespace cppnode::cnode

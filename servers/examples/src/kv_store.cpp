@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// KVStore (Elixir, seed 000): {put, K, V} → ok, {get, K} → the value or nil, keys → Map.keys
+// order, cast {delete, K}. No catch-all clauses: anything else exits with function_clause.
+#include "cppnode/servers/examples/example_servers.hpp"
+#include "cppnode/servers/term_map.hpp"
+
+namespace cppnode::servers::examples {
+
+using codec::Atom;
+using codec::Term;
+
+namespace {
+
+const Atom put_atom("put");
+const Atom get_atom("get");
+const Atom keys_atom("keys");
+const Atom delete_atom("delete");
+const Atom ok_atom("ok");
+const Atom nil_atom("nil");
+
+class KVStore final : public GenServer {
+ public:
+  [[nodiscard]] Atom module() const override { return Atom("Elixir.KVStore"); }
+  [[nodiscard]] Term state_term() const override { return to_term(map_); }
+
+ protected:
+  CallResult handle_call(const Term& request, const From&) override {
+    Term key;
+    Term value;
+    if (codec::match(request, put_atom, &key, &value)) {
+      map_.insert_or_assign(std::move(key), std::move(value));
+      return reply(ok_atom);
+    }
+    if (codec::match(request, get_atom, &key)) {
+      auto it = map_.find(key);
+      return reply(it == map_.end() ? Term(nil_atom) : it->second);
+    }
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == keys_atom) {
+      std::vector<Term> keys;
+      keys.reserve(map_.size());
+      for (const auto& [k, v] : map_) keys.push_back(k);
+      return reply(codec::list_of(std::move(keys)));
+    }
+    return no_match();
+  }
+
+  InfoResult handle_cast(const Term& message) override {
+    Term key;
+    if (!codec::match(message, delete_atom, &key)) return no_match();
+    map_.erase(key);
+    return noreply();
+  }
+
+ private:
+  TermMap map_;
+};
+
+}  // namespace
+
+std::unique_ptr<GenServer> make_kv_store() { return std::make_unique<KVStore>(); }
+
+}  // namespace cppnode::servers::examples

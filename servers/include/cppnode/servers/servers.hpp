@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Everything needed to write, start and supervise C++ GenServers.
+#include "cppnode/servers/arith.hpp"
+#include "cppnode/servers/dest.hpp"
+#include "cppnode/servers/errors.hpp"
+#include "cppnode/servers/from.hpp"
+#include "cppnode/servers/gen_server.hpp"
+#include "cppnode/servers/global_registry.hpp"
+#include "cppnode/servers/results.hpp"
+#include "cppnode/servers/rpc.hpp"
+#include "cppnode/servers/start.hpp"
+#include "cppnode/servers/supervisor.hpp"
+#include "cppnode/servers/term_map.hpp"

@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "server_process.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <stdexcept>
+#include <utility>
+
+#include "atoms.hpp"
+#include "cppnode/cnode/node.hpp"
+#include "cppnode/servers/global_registry.hpp"
+#include "cppnode/servers/rpc.hpp"
+#include "exit_reasons.hpp"
+
+namespace cppnode::servers::detail {
+
+using codec::Atom;
+using codec::Term;
+using codec::Tuple;
+
+namespace {
+
+// Late replies to calls that timed out are dropped if they come within this many later calls.
+constexpr std::size_t stale_refs_kept = 64;
+
+bool is_atom(const Term& t, Atom a) {
+  const Atom* x = t.get_if<Atom>();
+  return x != nullptr && *x == a;
+}
+
+// A connected BEAM node to resolve `{global, Name}` through: one the node's registry knows,
+// else any peer that reports itself visible.
+std::optional<Atom> some_beam_node(cnode::Node& node) {
+  try {
+    if (auto known = GlobalRegistry::for_node(node)->beam_node()) return known;
+  } catch (const std::logic_error&) {
+    // The node is stopping: no registry can start any more.
+  }
+  for (const auto& n : node.connected_nodes()) {
+    if (!n.hidden) return n.node;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ServerProcess::ServerProcess(cnode::Node& node, std::unique_ptr<GenServer> server,
+                             StartOptions options)
+    : cnode::Process(node), server_(std::move(server)), options_(std::move(options)) {
+  set_trap_exit(true);
+}
+
+std::shared_ptr<ServerProcess> ServerProcess::shared_self() {
+  return std::static_pointer_cast<ServerProcess>(shared_from_this());
+}
+
+template <class F>
+void ServerProcess::post_self(F&& f) {
+  boost::asio::post(strand(), [self = shared_self(), f = std::forward<F>(f)]() mutable {
+    if (!self->running()) return;
+    if (self->suspended_) {
+      self->deferred_.emplace_back(std::move(f));
+      return;
+    }
+    f();
+  });
+}
+
+// ---- Start ----
+
+Started ServerProcess::start() {
+  const auto& a = atoms();
+  std::unique_lock gate(gate_);
+  const codec::Pid pid = node().spawn(shared_from_this());
+  server_->process_ = this;
+  if (options_.parent) node().link(pid, *options_.parent);
+  if (options_.local_name && !node().register_name(*options_.local_name, pid)) {
+    const auto holder = node().whereis(*options_.local_name);
+    init_exit_ = Term(a.normal);
+    return {std::nullopt,
+            codec::tuple(a.already_started, holder ? Term(*holder) : Term(a.undefined))};
+  }
+  std::optional<InitResult> result;
+  try {
+    result = server_->init();
+  } catch (...) {
+    Term reason = exception_reason(std::current_exception(), server_->module(), a.init, {});
+    spdlog::error("GenServer {} failed to start: {}", display_name(), codec::to_string(reason));
+    init_exit_ = reason;
+    return {std::nullopt, std::move(reason)};
+  }
+  Outcome& o = result->outcome();
+  switch (o.action) {
+    case Action::stop:
+      init_exit_ = o.reason;
+      return {std::nullopt, std::move(o.reason)};
+    case Action::ignore:
+      init_exit_ = Term(a.normal);
+      return {std::nullopt, Term(a.ignore)};
+    default:
+      break;
+  }
+  init_timeout_ = o.timeout;
+  if (options_.global_name) {
+    if (!options_.registry) options_.registry = GlobalRegistry::for_node(node());
+    options_.registry->set(*options_.global_name, pid);
+    global_registered_ = true;
+  }
+  return {pid, Term()};
+}
+
+void ServerProcess::on_start() {
+  std::lock_guard gate(gate_);
+  if (init_exit_) {
+    exiting_ = true;
+    node().exit_process(self(), *init_exit_);
+    return;
+  }
+  running_ = true;
+  arm_idle(init_timeout_);
+}
+
+void ServerProcess::on_exit(const Term& reason) {
+  (void)reason;
+  running_ = false;
+  exiting_ = true;
+  timers_.clear();
+  if (idle_timer_) idle_timer_->cancel();
+  idle_armed_ = false;
+  for (auto& [id, c] : out_calls_) {
+    if (c.timer) c.timer->cancel();
+  }
+  out_calls_.clear();
+  out_refs_.clear();
+  deferred_.clear();
+  if (global_registered_) options_.registry->forget(*options_.global_name, self());
+}
+
+// ---- Dispatch ----
+
+void ServerProcess::on_signal(cnode::Signal signal) {
+  if (!running()) return;
+  if (suspended_) {
+    // Only system messages are handled while suspended (sys:suspend/1); the rest waits.
+    const auto* m = std::get_if<cnode::MessageSignal>(&signal);
+    const auto* t = m != nullptr ? m->message.get_if<Tuple>() : nullptr;
+    const bool system =
+        t != nullptr && t->elements.size() == 3 && is_atom(t->elements[0], atoms().system);
+    if (!system) {
+      deferred_.emplace_back([this, s = std::move(signal)]() mutable { handle_signal(s); });
+      return;
+    }
+  }
+  handle_signal(signal);
+}
+
+void ServerProcess::handle_signal(cnode::Signal& signal) {
+  if (auto* m = std::get_if<cnode::MessageSignal>(&signal)) {
+    deliver(std::move(m->message));
+  } else if (auto* e = std::get_if<cnode::ExitSignal>(&signal)) {
+    handle_exit_signal(*e);
+  } else if (auto* d = std::get_if<cnode::DownSignal>(&signal)) {
+    handle_down(*d);
+  }
+}
+
+void ServerProcess::deliver(Term message) {
+  const auto& a = atoms();
+  cancel_idle();
+  if (auto* t = message.get_if<Tuple>()) {
+    auto& e = t->elements;
+    if (e.size() == 3) {
+      if (is_atom(e[0], a.gen_call)) {
+        handle_gen_call(message, *t);
+        return;
+      }
+      if (is_atom(e[0], a.system)) {
+        handle_system(*t);
+        return;
+      }
+    } else if (e.size() == 2) {
+      if (is_atom(e[0], a.gen_cast)) {
+        const Term& msg = e[1];
+        run_info(a.handle_cast, msg, [&] { return server_->handle_cast(msg); });
+        return;
+      }
+      if (e[0].is<codec::Reference>() && take_call_reply(*t)) return;
+    }
+  }
+  run_info(a.handle_info, message, [&] { return server_->handle_info(message); });
+}
+
+void ServerProcess::handle_gen_call(Term& message, Tuple& call) {
+  auto* from_tuple = call.elements[1].get_if<Tuple>();
+  if (from_tuple == nullptr || from_tuple->elements.size() != 2 ||
+      !from_tuple->elements[0].is<codec::Pid>()) {
+    // Not {Pid, Tag}: nobody could be answered, so it is just a message.
+    run_info(atoms().handle_info, message, [&] { return server_->handle_info(message); });
+    return;
+  }
+  From from(node(), self(), from_tuple->elements[0].as<codec::Pid>(),
+            std::move(from_tuple->elements[1]));
+  const Term& request = call.elements[2];
+  std::optional<CallResult> result;
+  try {
+    result = server_->handle_call(request, from);
+  } catch (...) {
+    Term reason = exception_reason(std::current_exception(), server_->module(), atoms().handle_call,
+                                   {request, from.to_term(), state_or_undefined()});
+    stop_with(std::move(reason), &request);
+    return;
+  }
+  apply_call(result->outcome(), from, request);
+}
+
+void ServerProcess::apply_call(Outcome& o, From& from, const Term& request) {
+  switch (o.action) {
+    case Action::reply:
+      std::move(from).reply(std::move(o.reply));
+      arm_idle(o.timeout);
+      return;
+    case Action::stop_reply: {
+      Term reason = run_terminate(std::move(o.reason));
+      from.reply(std::move(o.reply));
+      exit_with(reason, &request);
+      return;
+    }
+    case Action::stop:
+      stop_with(std::move(o.reason), &request);
+      return;
+    case Action::no_match:
+      stop_with(function_clause_reason(server_->module(), atoms().handle_call,
+                                       {request, from.to_term(), state_or_undefined()}),
+                &request);
+      return;
+    default:
+      arm_idle(o.timeout);
+      return;
+  }
+}
+
+void ServerProcess::run_info(Atom callback, const Term& message,
+                             const std::function<InfoResult()>& invoke) {
+  std::optional<InfoResult> result;
+  try {
+    result = invoke();
+  } catch (...) {
+    stop_with(exception_reason(std::current_exception(), server_->module(), callback,
+                               {message, state_or_undefined()}),
+              &message);
+    return;
+  }
+  apply_info(result->outcome(), callback, message);
+}
+
+void ServerProcess::apply_info(Outcome& o, Atom callback, const Term& message) {
+  switch (o.action) {
+    case Action::stop:
+      stop_with(std::move(o.reason), &message);
+      return;
+    case Action::no_match:
+      stop_with(
+          function_clause_reason(server_->module(), callback, {message, state_or_undefined()}),
+          &message);
+      return;
+    default:
+      arm_idle(o.timeout);
+      return;
+  }
+}
+
+void ServerProcess::handle_exit_signal(cnode::ExitSignal& exit) {
+  const auto& a = atoms();
+  if (!exit.is_link && is_atom(exit.reason, a.kill)) {
+    die(Term(a.killed));  // exit(Pid, kill) cannot be trapped
+    return;
+  }
+  const auto* from_pid = exit.from.get_if<codec::Pid>();
+  const bool from_parent = options_.parent && from_pid != nullptr && *from_pid == *options_.parent;
+  if (from_parent && user_trap_exit_) {
+    // gen_server: the parent's exit ends a trapping server through terminate.
+    stop_with(exit.reason, nullptr);
+    return;
+  }
+  if (user_trap_exit_) {
+    Term message = codec::tuple(a.exit, exit.from, exit.reason);
+    run_info(a.handle_info, message, [&] { return server_->handle_info(message); });
+    return;
+  }
+  if (is_atom(exit.reason, a.normal)) return;  // ignored by a process that does not trap exits
+  die(exit.reason);
+}
+
+void ServerProcess::handle_down(cnode::DownSignal& down) {
+  const auto& a = atoms();
+  for (const auto& [ref, id] : out_refs_) {
+    if (ref == down.ref) {
+      Term reason = down.reason;
+      if (is_atom(reason, a.noconnection)) {
+        // gen:call turns a lost connection into {nodedown, Node}.
+        auto it = out_calls_.find(id);
+        if (it != out_calls_.end()) reason = codec::tuple(a.nodedown, it->second.target_node);
+      }
+      complete_call(id, false, std::move(reason));
+      return;
+    }
+  }
+  deliver(codec::tuple(a.down, down.ref, a.process, down.object, down.reason));
+}
+
+// ---- Ending ----
+
+Term ServerProcess::state_or_undefined() const {
+  try {
+    return server_->state_term();
+  } catch (...) {
+    return Term(atoms().undefined);
+  }
+}
+
+Term ServerProcess::run_terminate(Term reason) {
+  try {
+    server_->terminate(reason);
+  } catch (...) {
+    // As in gen_server, a crash in terminate replaces the reason.
+    reason = exception_reason(std::current_exception(), server_->module(), atoms().terminate,
+                              {reason, state_or_undefined()});
+  }
+  return reason;
+}
+
+void ServerProcess::stop_with(Term reason, const Term* last_message) {
+  if (exiting_) return;
+  exit_with(run_terminate(std::move(reason)), last_message);
+}
+
+void ServerProcess::exit_with(const Term& reason, const Term* last_message) {
+  if (exiting_) return;
+  if (!is_normal_exit(reason)) {
+    spdlog::error("GenServer {} terminating\n** (exit) {}\nLast message: {}\nState: {}",
+                  display_name(), codec::to_string(reason),
+                  last_message != nullptr ? codec::to_string(*last_message) : std::string("none"),
+                  codec::to_string(state_or_undefined()));
+  }
+  die(reason);
+}
+
+void ServerProcess::die(const Term& reason) {
+  if (exiting_) return;
+  exiting_ = true;
+  cancel_idle();
+  node().exit_process(self(), reason);
+}
+
+// ---- Timeouts and timers ----
+
+void ServerProcess::arm_idle(const Timeout& timeout) {
+  last_timeout_ = timeout;
+  if (!timeout || exiting_) return;
+  if (!idle_timer_) idle_timer_ = std::make_unique<boost::asio::steady_timer>(strand());
+  idle_armed_ = true;
+  const std::uint64_t generation = ++idle_generation_;
+  idle_timer_->expires_after(*timeout);
+  idle_timer_->async_wait([self = shared_self(), generation](const boost::system::error_code& ec) {
+    if (ec || !self->running() || !self->idle_armed_ || self->idle_generation_ != generation) {
+      return;
+    }
+    self->idle_armed_ = false;
+    if (self->suspended_) {
+      self->deferred_.emplace_back([self] { self->deliver(Term(atoms().timeout)); });
+      return;
+    }
+    self->deliver(Term(atoms().timeout));
+  });
+}
+
+TimerRef ServerProcess::send_after(std::chrono::milliseconds delay, Term message) {
+  const std::uint64_t id = ++next_timer_;
+  auto timer = std::make_unique<Timer>(strand());
+  timer->message = std::move(message);
+  timer->timer.expires_after(delay);
+  timer->timer.async_wait([self = shared_self(), id](const boost::system::error_code& ec) {
+    if (!ec) self->fire_timer(id);
+  });
+  timers_.emplace(id, std::move(timer));
+  return TimerRef{id};
+}
+
+bool ServerProcess::cancel_timer(TimerRef timer) {
+  auto it = timers_.find(timer.id);
+  if (it == timers_.end()) return false;
+  it->second->timer.cancel();
+  timers_.erase(it);
+  return true;
+}
+
+void ServerProcess::fire_timer(std::uint64_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end() || !running()) return;
+  Term message = std::move(it->second->message);
+  timers_.erase(it);
+  if (suspended_) {
+    deferred_.emplace_back([this, m = std::move(message)]() mutable { deliver(std::move(m)); });
+    return;
+  }
+  deliver(std::move(message));
+}
+
+// ---- Sending and calling out ----
+
+void ServerProcess::send(const Dest& dest, Term message) {
+  switch (dest.kind()) {
+    case Dest::Kind::pid:
+      node().send(self(), dest.pid(), std::move(message));
+      return;
+    case Dest::Kind::name:
+      node().send(self(), dest.name(), dest.node().value_or(node().name()), std::move(message));
+      return;
+    case Dest::Kind::global: {
+      const auto through = some_beam_node(node());
+      if (!through) {
+        spdlog::warn("GenServer {}: no BEAM node connected to resolve {}, message dropped",
+                     display_name(), codec::to_string(dest.to_term()));
+        return;
+      }
+      cnode::Node& n = node();
+      const codec::Pid me = self();
+      rpc(n, *through, Atom("global"), Atom("whereis_name"), codec::list(dest.global_name()),
+          std::chrono::milliseconds(5'000),
+          [&n, me, message = std::move(message)](RpcOutcome r) mutable {
+            if (const auto* pid = r.value.get_if<codec::Pid>(); r.ok && pid != nullptr) {
+              n.send(me, *pid, std::move(message));
+            }
+          });
+      return;
+    }
+  }
+}
+
+void ServerProcess::call(const Dest& dest, Term request, std::chrono::milliseconds timeout,
+                         CallContinuation k) {
+  const auto& a = atoms();
+  const std::uint64_t id = ++next_call_;
+  OutCall& c = out_calls_[id];
+  c.k = std::move(k);
+  c.timer = std::make_unique<boost::asio::steady_timer>(strand());
+  c.timer->expires_after(timeout);
+  c.timer->async_wait([self = shared_self(), id](const boost::system::error_code& ec) {
+    if (ec || !self->running()) return;
+    if (self->suspended_) {
+      self->deferred_.emplace_back(
+          [self, id] { self->complete_call(id, false, Term(atoms().timeout)); });
+      return;
+    }
+    self->complete_call(id, false, Term(atoms().timeout));
+  });
+
+  switch (dest.kind()) {
+    case Dest::Kind::pid:
+      c.target_node = dest.pid().node;
+      if (dest.pid() == self()) {
+        post_self([this, id] { complete_call(id, false, Term(atoms().calling_self)); });
+        return;
+      }
+      start_out_call(id, dest.pid(), dest.pid().node, std::move(request));
+      return;
+    case Dest::Kind::name: {
+      const Atom target_node = dest.node().value_or(node().name());
+      c.target_node = target_node;
+      if (target_node == node().name()) {
+        const auto pid = node().whereis(dest.name());
+        if (pid && *pid == self()) {
+          post_self([this, id] { complete_call(id, false, Term(atoms().calling_self)); });
+          return;
+        }
+      }
+      start_out_call(id, dest.name(), target_node, std::move(request));
+      return;
+    }
+    case Dest::Kind::global: {
+      const auto through = some_beam_node(node());
+      if (!through) {
+        post_self([this, id] { complete_call(id, false, Term(atoms().noproc)); });
+        return;
+      }
+      c.target_node = *through;
+      rpc(node(), *through, a.global, Atom("whereis_name"), codec::list(dest.global_name()),
+          timeout, [self = shared_self(), id, request = std::move(request)](RpcOutcome r) mutable {
+            self->post_self([self, id, r = std::move(r), request = std::move(request)]() mutable {
+              if (self->out_calls_.find(id) == self->out_calls_.end()) return;  // timed out
+              const auto* pid = r.value.get_if<codec::Pid>();
+              if (!r.ok || pid == nullptr) {
+                self->complete_call(id, false, r.ok ? Term(atoms().noproc) : std::move(r.value));
+                return;
+              }
+              if (*pid == self->self()) {
+                self->complete_call(id, false, Term(atoms().calling_self));
+                return;
+              }
+              self->out_calls_[id].target_node = pid->node;
+              self->start_out_call(id, *pid, pid->node, std::move(request));
+            });
+          });
+      return;
+    }
+  }
+}
+
+void ServerProcess::start_out_call(std::uint64_t id, const Term& target, Atom target_node,
+                                   Term request) {
+  const auto& a = atoms();
+  codec::Reference mref = node().monitor(self(), target, target_node);
+  out_calls_[id].mref = mref;
+  out_refs_.emplace_back(mref, id);
+  Term message = codec::tuple(a.gen_call, codec::tuple(self(), mref), std::move(request));
+  if (const auto* pid = target.get_if<codec::Pid>()) {
+    node().send(self(), *pid, std::move(message));
+  } else {
+    node().send(self(), target.as<Atom>(), target_node, std::move(message));
+  }
+}
+
+bool ServerProcess::take_call_reply(Tuple& message) {
+  const auto& ref = message.elements[0].as<codec::Reference>();
+  for (const auto& [mref, id] : out_refs_) {
+    if (mref == ref) {
+      complete_call(id, true, std::move(message.elements[1]));  // erases the entry: stop here
+      return true;
+    }
+  }
+  // A reply that came after its call timed out is dropped.
+  return std::any_of(stale_refs_.begin(), stale_refs_.end(),
+                     [&](const codec::Reference& stale) { return stale == ref; });
+}
+
+void ServerProcess::complete_call(std::uint64_t id, bool ok, Term value) {
+  auto it = out_calls_.find(id);
+  if (it == out_calls_.end()) return;
+  OutCall c = std::move(it->second);
+  out_calls_.erase(it);
+  if (c.timer) c.timer->cancel();
+  if (c.mref) {
+    for (auto r = out_refs_.begin(); r != out_refs_.end(); ++r) {
+      if (r->second == id) {
+        out_refs_.erase(r);
+        break;
+      }
+    }
+    if (ok || is_atom(value, atoms().timeout)) node().demonitor(self(), *c.mref);
+    if (!ok && is_atom(value, atoms().timeout)) {
+      stale_refs_.push_back(*c.mref);
+      if (stale_refs_.size() > stale_refs_kept) stale_refs_.erase(stale_refs_.begin());
+    }
+  }
+  cancel_idle();
+  CallOutcome outcome{ok, std::move(value)};
+  static const Atom callback("handle_call_reply");
+  const Term shown = codec::tuple(outcome.ok, outcome.value);
+  run_info(callback, shown, [&] { return c.k(std::move(outcome)); });
+}
+
+// ---- System messages (sys) ----
+
+std::string ServerProcess::display_name() const {
+  if (options_.local_name) return std::string(options_.local_name->name());
+  return codec::to_string(self());
+}
+
+Term ServerProcess::status_term() const {
+  const Atom module = server_->module();
+  const Term parent = options_.parent ? Term(*options_.parent) : Term(self());
+  const Atom sys_state(suspended_ ? "suspended" : "running");
+  std::vector<Term> pdict;
+  pdict.push_back(codec::tuple(Atom("$initial_call"), codec::tuple(module, atoms().init, 1)));
+  if (options_.parent) pdict.push_back(codec::tuple(Atom("$ancestors"), codec::list(parent)));
+  Term misc = codec::list(
+      codec::tuple(Atom("header"), codec::charlist("Status for generic server " + display_name())),
+      codec::tuple(Atom("data"),
+                   codec::list(codec::tuple(codec::charlist("Status"), sys_state),
+                               codec::tuple(codec::charlist("Parent"), parent),
+                               codec::tuple(codec::charlist("Logged events"), codec::list()))),
+      codec::tuple(Atom("data"),
+                   codec::list(codec::tuple(codec::charlist("State"), state_or_undefined()))),
+      codec::tuple(Atom("data"), codec::list(codec::tuple(codec::charlist("Message queue length"),
+                                                          static_cast<std::int64_t>(queued())))));
+  return codec::tuple(Atom("status"), self(), codec::tuple(Atom("module"), Atom("gen_server")),
+                      codec::list(codec::list_of(std::move(pdict)), sys_state, parent,
+                                  codec::list(), std::move(misc)));
+}
+
+void ServerProcess::handle_system(Tuple& message) {
+  const auto& a = atoms();
+  auto* from_tuple = message.elements[1].get_if<Tuple>();
+  if (from_tuple == nullptr || from_tuple->elements.size() != 2 ||
+      !from_tuple->elements[0].is<codec::Pid>()) {
+    Term m(std::move(message));
+    run_info(a.handle_info, m, [&] { return server_->handle_info(m); });
+    return;
+  }
+  From from(node(), self(), from_tuple->elements[0].as<codec::Pid>(), from_tuple->elements[1]);
+  const Term& request = message.elements[2];
+  const Atom module = server_->module();
+  auto unknown = [&] {
+    return codec::tuple(a.error, codec::tuple(Atom("unknown_system_msg"), request));
+  };
+  if (const auto* op = request.get_if<Atom>()) {
+    if (op->name() == "get_state") {
+      try {
+        from.reply(server_->state_term());
+      } catch (const std::exception& e) {
+        from.reply(codec::tuple(
+            a.error,
+            codec::tuple(Atom("callback_failed"), codec::tuple(module, Atom("system_get_state")),
+                         codec::tuple(a.error, codec::binary(e.what())))));
+      }
+    } else if (op->name() == "get_status") {
+      from.reply(status_term());
+    } else if (op->name() == "suspend") {
+      suspended_ = true;
+      from.reply(a.ok);
+    } else if (op->name() == "resume") {
+      suspended_ = false;
+      from.reply(a.ok);
+      // In arrival order; nothing else runs meanwhile (this is the strand).
+      for (auto& work : std::exchange(deferred_, {})) {
+        if (!running()) break;
+        work();
+      }
+    } else {
+      from.reply(unknown());
+    }
+    arm_idle(last_timeout_);  // as gen_server, the timeout starts over after a system message
+    return;
+  }
+  Term op_reason;
+  if (codec::match(request, Atom("terminate"), &op_reason)) {
+    // sys:terminate/2: the server ends through terminate, then the caller gets ok.
+    Term reason = run_terminate(std::move(op_reason));
+    from.reply(a.ok);
+    exit_with(reason, &request);
+    return;
+  }
+  if (codec::match(request, Atom("replace_state"), codec::_)) {
+    from.reply(codec::tuple(
+        a.error,
+        codec::tuple(Atom("callback_failed"), codec::tuple(module, Atom("system_replace_state")),
+                     codec::tuple(a.error, codec::binary("a C++ server cannot apply an Erlang "
+                                                         "fun to its state")))));
+  } else if (codec::match(request, Atom("debug"), Atom("no_debug"))) {
+    from.reply(a.ok);
+  } else {
+    from.reply(unknown());
+  }
+  arm_idle(last_timeout_);
+}
+
+}  // namespace cppnode::servers::detail

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cppnode/cnode/detail/control.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cppnode/cnode/detail/framing.hpp"
+
+namespace cppnode::cnode::detail {
+namespace {
+
+using codec::Atom;
+using codec::Term;
+using Kind = ControlMessage::Kind;
+
+const codec::Pid pid_a{Atom("a@h"), 1, 2, 3};
+const codec::Pid pid_b{Atom("b@h"), 4, 5, 6};
+
+codec::Reference ref() {
+  codec::Reference r;
+  r.node = Atom("b@h");
+  r.creation = 6;
+  r.length = 3;
+  r.ids = {1, 2, 3, 0, 0};
+  return r;
+}
+
+// Strips the 4-byte length (checking it) and parses the packet.
+ControlMessage parse_one(const std::string& out) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(out.data());
+  EXPECT_EQ(get_u32(p), out.size() - 4);
+  std::string error;
+  auto m = parse_control(std::span<const std::uint8_t>(p + 4, out.size() - 4), {}, error);
+  EXPECT_TRUE(m) << error;
+  return m.value_or(ControlMessage{});
+}
+
+std::optional<ControlMessage> parse_bytes(std::string_view packet, std::string& error) {
+  return parse_control(std::span<const std::uint8_t>(
+                           reinterpret_cast<const std::uint8_t*>(packet.data()), packet.size()),
+                       {}, error);
+}
+
+TEST(Control, SendAndRegSendAndAliasSend) {
+  std::string out;
+  encode_send(out, pid_b, codec::tuple(Atom("hello"), 1));
+  auto m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::send);
+  EXPECT_EQ(m.op, op::send);
+  EXPECT_EQ(m.to, pid_b);
+  EXPECT_EQ(m.payload, codec::tuple(Atom("hello"), 1));
+
+  out.clear();
+  encode_reg_send(out, pid_a, Atom("kv"), codec::binary("x"));
+  m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::reg_send);
+  EXPECT_EQ(m.from, pid_a);
+  EXPECT_EQ(m.to_name, Atom("kv"));
+  EXPECT_EQ(m.payload, codec::binary("x"));
+
+  out.clear();
+  encode_alias_send(out, pid_a, ref(), Term(Atom("reply")));
+  m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::alias_send);
+  EXPECT_EQ(m.ref, ref());
+  EXPECT_EQ(m.payload, Term(Atom("reply")));
+}
+
+TEST(Control, LinkUnlinkAndExits) {
+  std::string out;
+  encode_link(out, pid_a, pid_b);
+  auto m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::link);
+  EXPECT_EQ(m.from, pid_a);
+  EXPECT_EQ(m.to, pid_b);
+
+  out.clear();
+  encode_unlink_id(out, op::unlink_id, 0xffffffffffffffffULL, pid_a, pid_b);
+  m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::unlink_id);
+  EXPECT_EQ(m.id, 0xffffffffffffffffULL);
+  out.clear();
+  encode_unlink_id(out, op::unlink_id_ack, 7, pid_b, pid_a);
+  m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::unlink_id_ack);
+  EXPECT_EQ(m.id, 7U);
+  EXPECT_EQ(m.from, pid_b);
+
+  for (bool payload : {true, false}) {
+    for (bool is_link : {true, false}) {
+      out.clear();
+      encode_exit(out, payload, is_link, pid_a, pid_b, codec::tuple(Atom("shutdown"), 1));
+      m = parse_one(out);
+      EXPECT_EQ(m.kind, is_link ? Kind::exit : Kind::exit2);
+      EXPECT_EQ(m.op, payload ? (is_link ? op::payload_exit : op::payload_exit2)
+                              : (is_link ? op::exit : op::exit2));
+      EXPECT_EQ(m.payload, codec::tuple(Atom("shutdown"), 1));
+      EXPECT_EQ(m.from, pid_a);
+      EXPECT_EQ(m.to, pid_b);
+    }
+  }
+}
+
+TEST(Control, MonitorsByPidAndName) {
+  std::string out;
+  encode_monitor(out, op::monitor_p, pid_a, Term(Atom("kv")), ref());
+  auto m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::monitor);
+  EXPECT_EQ(m.target, Term(Atom("kv")));
+  EXPECT_EQ(m.ref, ref());
+  out.clear();
+  encode_monitor(out, op::demonitor_p, pid_a, Term(pid_b), ref());
+  m = parse_one(out);
+  EXPECT_EQ(m.kind, Kind::demonitor);
+  EXPECT_EQ(m.target, Term(pid_b));
+  for (bool payload : {true, false}) {
+    out.clear();
+    encode_monitor_exit(out, payload, Term(Atom("kv")), pid_a, ref(), Term(Atom("noproc")));
+    m = parse_one(out);
+    EXPECT_EQ(m.kind, Kind::monitor_exit);
+    EXPECT_EQ(m.op, payload ? op::payload_monitor_p_exit : op::monitor_p_exit);
+    EXPECT_EQ(m.target, Term(Atom("kv")));
+    EXPECT_EQ(m.to, pid_a);
+    EXPECT_EQ(m.payload, Term(Atom("noproc")));
+  }
+}
+
+TEST(Control, TraceTokenVariantsAndSendSender) {
+  // {12, '', To, Token} + payload, built by hand.
+  std::string packet = "\x70";
+  codec::encode(codec::tuple(12, Atom(""), pid_b, Atom("token")), packet);
+  codec::encode(Term(Atom("m")), packet);
+  std::string error;
+  auto m = parse_bytes(packet, error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->kind, Kind::send);
+  EXPECT_EQ(m->to, pid_b);
+  packet = "\x70";
+  codec::encode(codec::tuple(22, pid_a, pid_b), packet);
+  codec::encode(Term(Atom("m")), packet);
+  m = parse_bytes(packet, error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->kind, Kind::send);
+  EXPECT_EQ(m->from, pid_a);
+  packet = "\x70";
+  codec::encode(codec::tuple(18, pid_a, pid_b, Atom("token"), Atom("why")), packet);
+  m = parse_bytes(packet, error);
+  ASSERT_TRUE(m) << error;
+  EXPECT_EQ(m->kind, Kind::exit2);
+  EXPECT_EQ(m->payload, Term(Atom("why")));
+}
+
+TEST(Control, IllFormedMessagesAreErrors) {
+  std::string error;
+  auto check = [&](std::string packet, const std::string& expect_in_error) {
+    error.clear();
+    EXPECT_FALSE(parse_bytes(packet, error));
+    EXPECT_NE(error.find(expect_in_error), std::string::npos) << error;
+  };
+  check("", "pass-through");
+  check("\x71", "pass-through byte 112");
+  check(std::string("\x70\x83\x68\x01\x61\x63", 6), "unknown or unsupported control operation 99");
+  std::string p = "\x70";
+  codec::encode(codec::tuple(1, pid_a), p);
+  check(p, "needs a tuple of 3");
+  p = "\x70";
+  codec::encode(codec::tuple(1, pid_a, Atom("not_a_pid")), p);
+  check(p, "ill-formed");
+  p = "\x70";
+  codec::encode(codec::tuple(2, Atom(""), pid_b), p);
+  check(p, "followed by a payload");
+  p = "\x70";
+  codec::encode(codec::tuple(1, pid_a, pid_b), p);
+  p += "x";
+  check(p, "unexpected bytes");
+  p = "\x70";
+  codec::encode(Term(Atom("not_a_tuple")), p);
+  check(p, "expected a control message tuple");
+  p = "\x70";
+  codec::encode(codec::tuple(35, 0, pid_a, pid_b), p);
+  check(p, "ill-formed");  // unlink ids start at 1
+  check(std::string("\x70\x83\x68", 3), "undecodable");
+  p = "\x70";
+  codec::encode(codec::tuple(29, Atom("spawn")), p);
+  check(p, "unsupported control operation 29");
+}
+
+}  // namespace
+}  // namespace cppnode::cnode::detail

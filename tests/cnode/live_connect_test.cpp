@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// Connections: out on demand, several peers at once, cookies, simultaneous connects, ticks.
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+
+#include <thread>
+
+#include "cppnode/test_support/beam_node.hpp"
+#include "live_node.hpp"
+
+namespace cppnode::cnode::testing {
+namespace {
+
+using codec::Atom;
+using codec::Term;
+using test_support::BeamKind;
+using test_support::BeamNode;
+using test_support::Epmd;
+
+bool connected_to(Node& node, const std::string& name) {
+  for (const auto& e : node.connected_nodes()) {
+    if (e.node.name() == name) return true;
+  }
+  return false;
+}
+
+TEST(LiveConnect, ConnectsOutExplicitlyAndOnDemand) {
+  Epmd epmd;
+  LiveNode cpp(epmd);
+  BeamNode first(epmd);
+  BeamNode second(epmd, {.kind = BeamKind::elixir, .name_prefix = "ex"});
+  ASSERT_EQ(first.eval("register(evaler, self())."), "true");
+  ASSERT_EQ(second.eval("Process.register(self(), :evaler)"), "true");
+  auto probe = std::make_shared<Probe>(cpp.node());
+  cpp->spawn(probe);
+
+  cpp->connect(Atom(first.node_name()));
+  ASSERT_TRUE(wait_until([&] { return connected_to(cpp.node(), first.node_name()); }));
+  EXPECT_EQ(first.eval("lists:member(" + cpp.atom() + ", nodes(hidden))."), "true");
+  cpp->send(probe->self(), Atom("evaler"), Atom(first.node_name()), codec::binary("hello"));
+  EXPECT_EQ(first.eval("receive M -> M after 5000 -> timeout end."), "<<\"hello\">>");
+
+  // No connect call: sending connects, queueing the message meanwhile.
+  cpp->send(probe->self(), Atom("evaler"), Atom(second.node_name()),
+            codec::tuple(Atom("from"), probe->self()));
+  EXPECT_EQ(second.eval("receive do {:from, p} -> node(p) after 5000 -> :timeout end"), cpp.name());
+  EXPECT_TRUE(connected_to(cpp.node(), second.node_name()));
+}
+
+TEST(LiveConnect, UnreachableNodeGivesNoconnection) {
+  Epmd epmd;
+  LiveNode cpp(epmd);
+  auto probe = std::make_shared<Probe>(cpp.node());
+  cpp->spawn(probe);
+  const Atom nowhere("nobody_" + std::to_string(::getpid()) + "@" + test_support::short_hostname());
+  cpp->send(probe->self(), Atom("x"), nowhere, Term(Atom("lost")));
+  const auto ref = cpp->monitor(probe->self(), Term(Atom("x")), nowhere);
+  auto down = probe->take_down();
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->ref, ref);
+  EXPECT_EQ(down->reason, Term(Atom("noconnection")));
+  EXPECT_EQ(down->object, codec::tuple(Atom("x"), nowhere));
+}
+
+TEST(LiveConnect, ThreeBeamNodesAtOnce) {
+  Epmd epmd;
+  LiveNode cpp(epmd);
+  cpp->register_name(Atom("echo"), cpp->spawn(std::make_shared<Echo>(cpp.node())));
+  BeamNode a(epmd);
+  BeamNode b(epmd);
+  BeamNode c(epmd, {.kind = BeamKind::elixir, .name_prefix = "ex"});
+  for (BeamNode* n : {&a, &b}) {
+    EXPECT_EQ(n->eval("gen_server:call({echo, " + cpp.atom() + "}, {n, node()})."),
+              "{n," + n->node_name() + "}");
+  }
+  EXPECT_EQ(c.eval("GenServer.call({:echo, :\"" + cpp.name() + "\"}, {:n, node()})"),
+            "{n," + c.node_name() + "}");
+  EXPECT_TRUE(wait_until([&] { return cpp->connected_nodes().size() == 3; }));
+  // They still work after each other's traffic.
+  EXPECT_EQ(a.eval("gen_server:call({echo, " + cpp.atom() + "}, again)."), "again");
+}
+
+TEST(LiveConnect, WrongCookieIsRefusedAndNotLogged) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(256);
+  spdlog::default_logger()->sinks().push_back(sink);
+  {
+    Epmd epmd;
+    LiveNode cpp(epmd, [](NodeConfig& c) { c.cookie = "the_right_cookie_4711"; });
+    BeamNode bad(epmd, {.cookie = "a_wrong_cookie_0815"});
+    BeamNode good(epmd, {.cookie = "the_right_cookie_4711"});
+    EXPECT_EQ(bad.eval("net_adm:ping(" + cpp.atom() + ")."), "pang");
+    EXPECT_EQ(good.eval("net_adm:ping(" + cpp.atom() + ")."), "pong");
+    EXPECT_TRUE(connected_to(cpp.node(), good.node_name()));
+    EXPECT_FALSE(connected_to(cpp.node(), bad.node_name()));
+  }
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+  bool saw_rejection = false;
+  for (const auto& line : sink->last_formatted()) {
+    EXPECT_EQ(line.find("the_right_cookie_4711"), std::string::npos) << line;
+    EXPECT_EQ(line.find("a_wrong_cookie_0815"), std::string::npos) << line;
+    if (line.find("cookies differ") != std::string::npos) saw_rejection = true;
+  }
+  EXPECT_TRUE(saw_rejection);
+}
+
+TEST(LiveConnect, SimultaneousConnectsEndWithOneWorkingConnection) {
+  Epmd epmd;
+  LiveNode cpp(epmd);
+  cpp->register_name(Atom("echo"), cpp->spawn(std::make_shared<Echo>(cpp.node())));
+  auto probe = std::make_shared<Probe>(cpp.node());
+  cpp->spawn(probe);
+  for (int round = 0; round < 3; ++round) {
+    BeamNode beam(epmd);
+    ASSERT_EQ(beam.eval("register(evaler, self())."), "true");
+    std::thread out([&] { cpp->connect(Atom(beam.node_name())); });
+    const std::string pinged = beam.eval("net_adm:ping(" + cpp.atom() + ").");
+    out.join();
+    EXPECT_EQ(pinged, "pong");
+    EXPECT_EQ(beam.eval("gen_server:call({echo, " + cpp.atom() + "}, round)."), "round");
+    cpp->send(probe->self(), Atom("evaler"), Atom(beam.node_name()), Term(Atom("back")));
+    EXPECT_EQ(beam.eval("receive back -> ok after 5000 -> timeout end."), "ok");
+    EXPECT_EQ(beam.eval("length([N || N <- nodes(hidden), N =:= " + cpp.atom() + "])."), "1");
+  }
+}
+
+TEST(LiveConnect, IdleConnectionSurvivesOnTicks) {
+  Epmd epmd;
+  LiveNode cpp(epmd, [](NodeConfig& c) { c.net_ticktime = std::chrono::seconds(1); });
+  BeamNode beam(epmd, {.erl_args = {"-kernel", "net_ticktime", "1"}});
+  std::atomic<bool> went_down{false};
+  cpp->on_node_event([&](const NodeEvent& e) {
+    if (!e.up) went_down = true;
+  });
+  ASSERT_EQ(beam.eval("net_adm:ping(" + cpp.atom() + ")."), "pong");
+  // Idle for twice net_ticktime: only ticks keep both sides from declaring the other down.
+  EXPECT_EQ(beam.eval("timer:sleep(2500), lists:member(" + cpp.atom() + ", nodes(hidden))."),
+            "true");
+  EXPECT_FALSE(went_down.load());
+}
+
+TEST(LiveConnect, SilentPeerIsDownAfterNetTicktime) {
+  Epmd epmd;
+  LiveNode cpp(epmd, [](NodeConfig& c) { c.net_ticktime = std::chrono::seconds(1); });
+  BeamNode beam(epmd);
+  std::atomic<bool> went_down{false};
+  cpp->on_node_event([&](const NodeEvent& e) {
+    if (!e.up) went_down = true;
+  });
+  ASSERT_EQ(beam.eval("net_adm:ping(" + cpp.atom() + ")."), "pong");
+  beam.kill(SIGSTOP);  // the socket stays open, the node just stops talking
+  EXPECT_TRUE(wait_until([&] { return went_down.load(); }, std::chrono::seconds(10)));
+  EXPECT_TRUE(cpp->connected_nodes().empty());
+  beam.kill(SIGKILL);
+}
+
+}  // namespace
+}  // namespace cppnode::cnode::testing

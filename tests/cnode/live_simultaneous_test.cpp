@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// The pending-connection rules of dist_util/net_kernel, driven deterministically with a fake
+// node: simultaneous connects (the greater name keeps its own attempt) and a stale connection
+// replaced by a new one ("alive").
+#include <gtest/gtest.h>
+
+#include "live_node.hpp"
+#include "raw_peer.hpp"
+
+namespace cppnode::cnode::testing {
+namespace {
+
+using codec::Atom;
+using codec::Term;
+using test_support::Epmd;
+
+class Simultaneous : public ::testing::Test {
+ protected:
+  /// Accepts the C node's outgoing connection on the fake node and returns it after reading its
+  /// send_name.
+  std::unique_ptr<RawPeer> accept_outgoing(RawListener& listener) {
+    auto out = listener.accept(std::chrono::seconds(10));
+    EXPECT_TRUE(out);
+    if (out) {
+      auto name = out->read_handshake_message();
+      EXPECT_FALSE(name.empty());
+      EXPECT_EQ(name.front(), 'N');
+    }
+    return out;
+  }
+  /// Plays the acceptor side of the handshake as `self_name` on `conn`.
+  static void accept_handshake(RawPeer& conn, const std::string& self_name,
+                               const std::string& status) {
+    conn.send_status(status);
+    const std::uint32_t challenge = 777;
+    conn.send(detail::encode_challenge(detail::dflag::ours, challenge, 1, self_name));
+    auto body = conn.read_handshake_message();
+    std::string error;
+    auto reply = detail::parse_challenge_reply(body, error);
+    ASSERT_TRUE(reply) << error;
+    ASSERT_TRUE(detail::digest_equal(detail::handshake_digest(challenge, "cppnode_test_cookie"),
+                                     reply->digest));
+    conn.send(detail::encode_challenge_ack(
+        detail::handshake_digest(reply->challenge, "cppnode_test_cookie")));
+  }
+  void queue_message_to(const std::string& node) {
+    cpp->send(probe->self(), Atom("sink"), Atom(node), Term(Atom("queued")));
+  }
+  static void expect_queued_message(RawPeer& conn) {
+    auto m = conn.read_packet();
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->kind, detail::ControlMessage::Kind::reg_send);
+    EXPECT_EQ(m->to_name, Atom("sink"));
+    EXPECT_EQ(m->payload, Term(Atom("queued")));
+  }
+
+  Epmd epmd;
+  LiveNode cpp{epmd};
+  std::shared_ptr<Probe> probe = [this] {
+    auto p = std::make_shared<Probe>(cpp.node());
+    cpp->spawn(p);
+    return p;
+  }();
+  std::string host = test_support::short_hostname();
+};
+
+TEST_F(Simultaneous, OurAttemptWinsWhenOurNameIsGreater) {
+  const std::string alive = test_support::unique_name("aaa");  // sorts before "cpp_..."
+  const std::string fake = alive + "@" + host;
+  RawListener listener(epmd.port(), alive);
+  queue_message_to(fake);
+  auto out = accept_outgoing(listener);
+  ASSERT_TRUE(out);
+  RawPeer in(cpp->port());
+  in.send_name(fake);
+  EXPECT_EQ(in.read_status(), "nok");
+  EXPECT_TRUE(in.closed_by_node(std::chrono::seconds(10)));
+  accept_handshake(*out, fake, "ok");
+  expect_queued_message(*out);
+}
+
+TEST_F(Simultaneous, TheirAttemptWinsWhenTheirNameIsGreater) {
+  const std::string alive = test_support::unique_name("zzz");  // sorts after "cpp_..."
+  const std::string fake = alive + "@" + host;
+  RawListener listener(epmd.port(), alive);
+  queue_message_to(fake);
+  auto out = accept_outgoing(listener);
+  ASSERT_TRUE(out);
+  RawPeer in(cpp->port());
+  in.send_name(fake);
+  EXPECT_EQ(in.read_status(), "ok_simultaneous");
+  EXPECT_EQ(in.finish_handshake("cppnode_test_cookie", cpp.name()), "");
+  EXPECT_TRUE(out->closed_by_node(std::chrono::seconds(10)));  // our own attempt is dropped
+  expect_queued_message(in);  // and what was queued for it goes over the winner
+  ASSERT_TRUE(wait_until([&] { return cpp->connected_nodes().size() == 1; }));
+}
+
+TEST_F(Simultaneous, StaleConnectionIsReplacedWhenTheNodeConnectsAgain) {
+  const std::string fake = test_support::unique_name("again") + "@" + host;
+  RawPeer first(cpp->port());
+  ASSERT_EQ(first.handshake(fake, "cppnode_test_cookie", cpp.name()), "");
+  ASSERT_TRUE(wait_until([&] { return cpp->connected_nodes().size() == 1; }));
+  RawPeer second(cpp->port());
+  second.send_name(fake);
+  EXPECT_EQ(second.read_status(), "alive");
+  second.send_status("true");
+  EXPECT_EQ(second.finish_handshake("cppnode_test_cookie", cpp.name()), "");
+  EXPECT_TRUE(first.closed_by_node(std::chrono::seconds(10)));
+  queue_message_to(fake);
+  expect_queued_message(second);
+}
+
+}  // namespace
+}  // namespace cppnode::cnode::testing
