@@ -44,8 +44,9 @@ BeamOptions beam_options(BeamKind kind, const std::string& prefix) {
 class CNode {
  public:
   CNode(const Epmd& epmd, std::string name, const std::vector<std::string>& extra) {
-    std::vector<std::string> argv{CPPNODE_EXAMPLE_NODE, "--name", std::move(name), "--cookie",
-                                  cookie};
+    std::vector<std::string> argv{CPPNODE_EXECUTABLE, "--sname", std::move(name),
+                                  "--cookie",         cookie,    "--listen-address",
+                                  "127.0.0.1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     // The name may be held by epmd for a moment after a kill: try again a few times.
     for (int attempt = 0; attempt < 20; ++attempt) {
@@ -53,8 +54,8 @@ class CNode {
           std::make_unique<ChildProcess>(argv, std::vector<std::pair<std::string, std::string>>{
                                                    {"ERL_EPMD_PORT", std::to_string(epmd.port())}});
       const auto deadline = ChildProcess::Clock::now() + 20s;
-      if (process_->wait_stdout(
-              [](const std::string& out) { return out.find("ready") != std::string::npos; },
+      if (process_->wait_stderr(
+              [](const std::string& err) { return err.find("is running") != std::string::npos; },
               deadline)) {
         return;
       }

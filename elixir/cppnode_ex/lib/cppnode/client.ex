@@ -33,7 +33,7 @@ defmodule Cppnode.Client do
 
   ## Examples
 
-      iex> Cppnode.Client.call(:counter, :get)
+      iex> Cppnode.Client.call(:counter, :get_count)
       0
       iex> Cppnode.Client.call(:kv_store, {:get, "missing"}, 1_000)
       nil

@@ -76,7 +76,7 @@ defmodule Cppnode.NodeTest do
         assert home =~ "cppnode-cookie-"
         refute File.exists?(home)
 
-        assert is_integer(Client.call(:counter, :get))
+        assert is_integer(Client.call(:counter, :get_count))
       end)
 
     assert log =~ "started cppnode"
