@@ -260,7 +260,7 @@ void NodeImpl::finish_stop() {
   wait_for_peers(std::chrono::steady_clock::now() + std::chrono::seconds(3));
 }
 
-// run() returns once nothing holds work; a peer that cannot drain gets a last deadline.
+// run() returns once the connections are closed; a peer that cannot drain gets a deadline.
 void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
   bool any = false;
   {
@@ -268,6 +268,9 @@ void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
     any = !peers.empty();
   }
   if (!any) {
+    // Everything of ours is closed; other pending work (an application's signal_set, say) must
+    // not keep run() from returning.
+    io.stop();
     return;
   }
   if (std::chrono::steady_clock::now() >= deadline) {

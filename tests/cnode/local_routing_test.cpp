@@ -2,6 +2,7 @@
 // Local processes and signals on a node that is not on the network (no start()).
 #include <gtest/gtest.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <set>
 #include <thread>
 
@@ -201,6 +202,15 @@ TEST_F(LocalNode, AnExceptionEndsOnlyThatProcess) {
   auto d = watcher->take_down();
   ASSERT_TRUE(d);
   EXPECT_EQ(d->reason, codec::tuple(Atom("cpp_exception"), codec::binary("boom")));
+}
+
+TEST_F(LocalNode, StopMakesRunReturnDespiteOtherPendingWork) {
+  // Like the application's signal_set: work on the node's io_context that stop() does not own.
+  boost::asio::steady_timer far(node.io(), std::chrono::hours(1));
+  far.async_wait([](const boost::system::error_code&) {});
+  node.stop();
+  thread.join();  // hangs (and the ctest timeout fails the test) if run() does not return
+  thread = std::thread([] {});
 }
 
 TEST_F(LocalNode, StopEndsEveryProcessWithShutdown) {

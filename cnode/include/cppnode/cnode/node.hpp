@@ -79,6 +79,10 @@ class Node {
   // ---- Processes ----
 
   /// Gives `process` a new pid, adds it to the table and runs its `on_start` on its strand.
+  /// An exception escaping `on_start`/`on_signal` ends the process with
+  /// `{cpp_exception, <<What>>}`. Pids made before `start()` carry creation 0. Throws
+  /// std::logic_error when the process was already spawned or the node is stopping.
+  /// Processes must not outlive the Node.
   codec::Pid spawn(const std::shared_ptr<Process>& process);
   /// Registers a local name; false if the name or the pid already has one, or the pid is dead.
   bool register_name(codec::Atom name, const codec::Pid& pid);
@@ -90,7 +94,8 @@ class Node {
   codec::Reference make_ref();
 
   /// Ends a local process with `reason`: removes it and its names, sends EXIT to its links and
-  /// MONITOR_P_EXIT / DOWN to its monitors, then runs its `on_exit`.
+  /// MONITOR_P_EXIT / DOWN to its monitors, then runs its `on_exit`. Called on the process's
+  /// own strand this all happens before it returns; from elsewhere it is queued on that strand.
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
 
   // ---- Signals, local or remote (connecting on demand) ----
@@ -103,6 +108,9 @@ class Node {
   /// back to `fallback_pid` when the peer does not support aliases.
   void send_alias(const codec::Pid& from, const codec::Reference& alias,
                   const codec::Pid& fallback_pid, codec::Term message);
+  /// `link/1` by `from` (a local process). The signal to `to` leaves before this returns, so it
+  /// cannot be overtaken by a later signal from the same thread. A dead `to` answers with an
+  /// exit `noproc`, an unreachable node with `noconnection`.
   void link(const codec::Pid& from, const codec::Pid& to);
   void unlink(const codec::Pid& from, const codec::Pid& to);
   /// `exit(To, Reason)` sent by `from`.
