@@ -77,6 +77,21 @@ TEST(PacketReader, LargePacketGrowsTheBufferOnlyAsDataArrives) {
   EXPECT_LE(r.capacity(), 100'000U + 4 + 8192 * 2);
 }
 
+TEST(PacketReader, LargeLengthFieldAllocatesOnlyAsBytesArrive) {
+  Reader r(64U << 20, 1024);
+  Reader::Status last{};
+  // A header announcing 60 MiB (within the limit) followed by only 4 bytes of body.
+  const auto got = split(r,
+                         std::string("\x03\xc0\x00\x00"
+                                     "abcd",
+                                     8),
+                         8, &last);
+  EXPECT_TRUE(got.empty());
+  EXPECT_EQ(last, Reader::Status::need_more);
+  (void)r.prepare();
+  EXPECT_LE(r.capacity(), 128U * 1024);
+}
+
 TEST(PacketReader, OversizedLengthIsRejectedWithoutAllocating) {
   Reader r(1000, 512);
   Reader::Status last{};

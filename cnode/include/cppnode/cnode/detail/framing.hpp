@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -72,7 +73,11 @@ class PacketReader {
     if (begin_ == end_) {
       begin_ = end_ = 0;
     }
-    std::size_t want = std::max(min_read, pending_need_);
+    // Grow toward the pending packet at most geometrically, so a large length field costs memory
+    // only in proportion to the bytes that have actually arrived.
+    constexpr std::size_t min_growth = 64 * 1024;
+    const std::size_t want =
+        std::max(min_read, std::min(pending_need_, std::max(buf_.size(), min_growth)));
     if (buf_.size() - end_ < want) {
       // Move the partial packet to the front before growing.
       if (begin_ > 0) {
