@@ -20,9 +20,9 @@ struct Options {
   std::string log_level = "info";
   unsigned threads = 0;
   unsigned net_ticktime_s = 60;
-  int rate_limit = 3;                      // --rate-limit: rate_limiter calls per second
+  int rate_limit = 3;                        // --rate-limit: rate_limiter calls per second
   std::int64_t cart_timeout_ms = 1'800'000;  // --cart-timeout-ms: shopping_cart inactivity
-  int max_restarts = 3;                    // --max-restarts: within 5 s, as OTP's default
+  int max_restarts = 3;                      // --max-restarts: within 5 s, as OTP's default
 };
 
 /// Declares the options on `cli` (extend here: add servers' options next to these).
