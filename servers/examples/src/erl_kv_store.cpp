@@ -18,7 +18,7 @@ const Atom get_atom("get");
 const Atom all_atom("all");
 const Atom delete_atom("delete");
 const Atom ok_atom("ok");
-const Atom undefined_atom("undefined");
+const Term undefined{Atom("undefined")};
 
 class ErlKVStore final : public GenServer {
  public:
@@ -34,8 +34,7 @@ class ErlKVStore final : public GenServer {
       return reply(ok_atom);
     }
     if (codec::match(request, get_atom, &key)) {
-      auto it = map_.find(key);
-      return reply(it == map_.end() ? Term(undefined_atom) : it->second);
+      return reply(get_or(map_, key, undefined));
     }
     if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == all_atom)
       return reply(to_term(map_));

@@ -17,7 +17,7 @@ const Atom update_atom("update");
 const Atom put_atom("put");
 const Atom delete_atom("delete");
 const Atom ok_atom("ok");
-const Atom nil_atom("nil");
+const Term nil{Atom("nil")};
 
 class Hashmap final : public GenServer {
  public:
@@ -28,8 +28,8 @@ class Hashmap final : public GenServer {
   CallResult handle_call(const Term& request, const From&) override {
     Term key;
     Term value;
-    if (codec::match(request, get_atom, &key)) return reply(lookup(key, nil_atom));
-    if (codec::match(request, get_atom, &key, &value)) return reply(lookup(key, value));
+    if (codec::match(request, get_atom, &key)) return reply(get_or(map_, key, nil));
+    if (codec::match(request, get_atom, &key, &value)) return reply(get_or(map_, key, value));
     if (codec::match(request, get_all_atom)) return reply(to_term(map_));
     if (codec::match(request, update_atom, &key, &value) ||
         codec::match(request, put_atom, &key, &value)) {
@@ -47,11 +47,6 @@ class Hashmap final : public GenServer {
   }
 
  private:
-  [[nodiscard]] Term lookup(const Term& key, const Term& otherwise) const {
-    auto it = map_.find(key);
-    return it == map_.end() ? otherwise : it->second;
-  }
-
   TermMap map_;
 };
 

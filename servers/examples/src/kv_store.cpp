@@ -16,7 +16,7 @@ const Atom get_atom("get");
 const Atom keys_atom("keys");
 const Atom delete_atom("delete");
 const Atom ok_atom("ok");
-const Atom nil_atom("nil");
+const Term nil{Atom("nil")};
 
 class KVStore final : public GenServer {
  public:
@@ -32,8 +32,7 @@ class KVStore final : public GenServer {
       return reply(ok_atom);
     }
     if (codec::match(request, get_atom, &key)) {
-      auto it = map_.find(key);
-      return reply(it == map_.end() ? Term(nil_atom) : it->second);
+      return reply(get_or(map_, key, nil));
     }
     if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == keys_atom) {
       std::vector<Term> keys;

@@ -26,6 +26,13 @@ using TermMap = std::map<codec::Term, codec::Term, MapKeyLess>;
 /// The map as an Erlang map term (entries in key order).
 codec::Term to_term(const TermMap& map);
 
+/// `maps:get(Key, Map, Default)`: the value for `key`, or `otherwise`.
+inline const codec::Term& get_or(const TermMap& map, const codec::Term& key,
+                                 const codec::Term& otherwise) {
+  auto it = map.find(key);
+  return it == map.end() ? otherwise : it->second;
+}
+
 /// Erlang's `==`: like `=:=` except that numbers compare by value (`1 == 1.0`), also inside
 /// tuples, lists and map values (map keys still match exactly).
 bool erlang_equal(const codec::Term& a, const codec::Term& b);
