@@ -169,6 +169,8 @@ void GlobalRegistry::on_node_event(const cnode::NodeEvent& event) {
 void GlobalRegistry::add_beam_node(Atom peer) {
   state_->beam_nodes.push_back(peer);
   publish();
+  // Known before any registration through this node, so the link global makes is recognised.
+  fetch_name_server(peer, std::nullopt);
   // Connect to the rest of the cluster too, so that another node is at hand to register
   // through if this one goes away.
   cnode::Node& n = node();
@@ -320,19 +322,38 @@ void GlobalRegistry::drop_link(Atom through, const codec::Pid& pid) {
     node().unlink(pid, it->second);
     return;
   }
+  fetch_name_server(through, pid);
+}
+
+void GlobalRegistry::fetch_name_server(Atom peer, std::optional<codec::Pid> unlink_pid) {
   auto weak =
       std::weak_ptr<GlobalRegistry>(std::static_pointer_cast<GlobalRegistry>(shared_from_this()));
-  rpc(node(), through, Atom("erlang"), Atom("whereis"), codec::list(Atom("global_name_server")),
-      options_.rpc_timeout, [weak, through, pid](RpcOutcome r) {
+  rpc(node(), peer, Atom("erlang"), Atom("whereis"), codec::list(Atom("global_name_server")),
+      options_.rpc_timeout, [weak, peer, unlink_pid](RpcOutcome r) {
         const auto* server = r.value.get_if<codec::Pid>();
         if (!r.ok || server == nullptr) return;
         if (auto self = weak.lock()) {
-          self->on_strand([through, pid, server = *server](GlobalRegistry& s) {
-            s.state_->name_servers[through] = server;
-            s.node().unlink(pid, server);
+          self->on_strand([peer, unlink_pid, server = *server](GlobalRegistry& s) {
+            s.learn_name_server(peer, server);
+            if (unlink_pid) s.node().unlink(*unlink_pid, server);
           });
         }
       });
+}
+
+void GlobalRegistry::learn_name_server(Atom peer, const codec::Pid& server) {
+  state_->name_servers[peer] = server;
+  std::lock_guard lock(name_server_pids_mutex_);
+  if (std::find(name_server_pids_.begin(), name_server_pids_.end(), server) ==
+      name_server_pids_.end()) {
+    name_server_pids_.push_back(server);
+  }
+}
+
+bool GlobalRegistry::is_name_server(const codec::Pid& pid) const {
+  std::lock_guard lock(name_server_pids_mutex_);
+  return std::find(name_server_pids_.begin(), name_server_pids_.end(), pid) !=
+         name_server_pids_.end();
 }
 
 }  // namespace cppnode::servers

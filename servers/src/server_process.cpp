@@ -284,6 +284,9 @@ void ServerProcess::handle_exit_signal(cnode::ExitSignal& exit) {
     stop_with(exit.reason, nullptr);
     return;
   }
+  if (from_pid != nullptr && options_.registry && options_.registry->is_name_server(*from_pid)) {
+    return;  // global's bookkeeping link from the registering node, see is_name_server
+  }
   if (user_trap_exit_) {
     Term message = codec::tuple(a.exit, exit.from, exit.reason);
     run_info(a.handle_info, message, [&] { return server_->handle_info(message); });

@@ -58,6 +58,10 @@ class GlobalRegistry : public cnode::Process {
   [[nodiscard]] std::vector<NameInfo> names() const;
   /// A connected visible BEAM node (the oldest), to resolve or register names through.
   [[nodiscard]] std::optional<codec::Atom> beam_node() const;
+  /// Whether `pid` is the `global_name_server` of a node registered through. Its link to a
+  /// registered server is global's bookkeeping (global also monitors), so servers ignore its
+  /// exit signals: a dropped connection to that node must not kill them. Thread-safe.
+  [[nodiscard]] bool is_name_server(const codec::Pid& pid) const;
 
   GlobalRegistry(cnode::Node& node, Options options);
 
@@ -77,6 +81,8 @@ class GlobalRegistry : public cnode::Process {
                      const codec::Term& answer);
   void retry_later(const codec::Term& name, std::uint64_t generation);
   void drop_link(codec::Atom through, const codec::Pid& pid);
+  void fetch_name_server(codec::Atom peer, std::optional<codec::Pid> unlink_pid);
+  void learn_name_server(codec::Atom peer, const codec::Pid& server);
   void publish();
   template <class F>
   void on_strand(F&& f);
@@ -86,6 +92,10 @@ class GlobalRegistry : public cnode::Process {
   mutable std::mutex snapshot_mutex_;
   std::vector<NameInfo> snapshot_;  // copies for names() and beam_node(), under snapshot_mutex_
   std::vector<codec::Atom> beam_nodes_snapshot_;
+  // Every global_name_server seen, never erased: a server may handle the exit from a name server
+  // after its node has gone down here.
+  mutable std::mutex name_server_pids_mutex_;
+  std::vector<codec::Pid> name_server_pids_;
 };
 
 }  // namespace cppnode::servers
