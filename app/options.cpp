@@ -21,7 +21,8 @@ void add_options(CLI::App& cli, Options& o) {
   cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  cli.add_option("--threads", o.threads, "Event-loop threads; 0 = one per core")
+  cli.add_option("--threads", o.threads,
+                 "Event-loop threads (0 = one per core); 1 is fastest unless callbacks are slow")
       ->capture_default_str();
   cli.add_option("--net-ticktime", o.net_ticktime_s,
                  "Seconds of silence after which a peer is down (Erlang's net_ticktime)")

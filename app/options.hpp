@@ -18,7 +18,7 @@ struct Options {
   std::string listen_address = "0.0.0.0";
   std::vector<std::string> connect;
   std::string log_level = "info";
-  unsigned threads = 0;
+  unsigned threads = 1;
   unsigned net_ticktime_s = 60;
   int rate_limit = 3;                        // --rate-limit: rate_limiter calls per second
   std::int64_t cart_timeout_ms = 1'800'000;  // --cart-timeout-ms: shopping_cart inactivity

@@ -28,7 +28,13 @@ void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXE
 // ---- NodeImpl lifecycle ----
 
 NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
-    : owner(owner_node), config(std::move(cfg)), acceptor(io), epmd_socket(io), stop_timer(io) {
+    : owner(owner_node),
+      // A hint of 1 lets Asio keep work posted from the loop thread on that thread.
+      io(cfg.threads == 1 ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
+      config(std::move(cfg)),
+      acceptor(io),
+      epmd_socket(io),
+      stop_timer(io) {
   if (!detail::is_valid_node_name(config.node_name)) {
     throw std::invalid_argument("NodeConfig::node_name must be name@host, got '" +
                                 config.node_name + "'");

@@ -116,10 +116,20 @@ struct NodeImpl {
   [[nodiscard]] SlotPtr find_slot(const codec::Pid& pid) const { return procs.find(pid); }
   [[nodiscard]] SlotPtr find_name(codec::Atom n) const;
   codec::Reference make_ref();
-  /// Posts `fn(slot)` to the slot's strand (runs inline if already there when `inline_ok`).
+  /// Posts `fn(slot)` to the slot's strand; with `inline_ok`, runs it right here if the strand
+  /// is idle or already ours and the process's callbacks are quick.
   template <class F>
   void on_strand(const SlotPtr& slot, F&& fn, bool inline_ok = false);
+  /// `on_strand` with `inline_ok` for work read from a connection: runs on the reading thread
+  /// when the process is idle; the strand keeps it in order with whatever is already queued.
+  template <class F>
+  void on_strand_from_peer(const SlotPtr& slot, F&& fn) {
+    on_strand(slot, std::forward<F>(fn), true);
+  }
   void deliver(const SlotPtr& slot, Signal signal);
+  /// Like `deliver`, for a signal just read from a connection: runs it right here, on the
+  /// reading thread, when the process is idle and its callbacks are quick (see routing.cpp).
+  void deliver_from_peer(const SlotPtr& slot, Signal signal);
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
   void do_exit(const SlotPtr& slot, const codec::Term& reason);
 
@@ -190,8 +200,9 @@ struct NodeImpl {
 
 template <class F>
 void NodeImpl::on_strand(const SlotPtr& slot, F&& fn, bool inline_ok) {
-  auto& strand = ProcessTable::strand(*slot->process);
-  if (inline_ok) {
+  Process& p = *slot->process;
+  auto& strand = ProcessTable::strand(p);
+  if (inline_ok && !ProcessTable::slow(p).load(std::memory_order_relaxed)) {
     boost::asio::dispatch(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });
   } else {
     boost::asio::defer(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });

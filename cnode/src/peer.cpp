@@ -7,6 +7,7 @@
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <utility>
 
 #include "cppnode/cnode/detail/dist_flags.hpp"
 #include "node_impl.hpp"
@@ -108,8 +109,15 @@ void Peer::kick_locked() {
     return;
   }
   write_scheduled_ = true;
+  // A reply to a message this connection just read (the process ran on the reading thread):
+  // on_read flushes once after the whole read, one write for all the replies.
+  // running_in_this_thread first: reading_ is strand-only.
+  if (strand_.running_in_this_thread() && reading_) {
+    flush_after_read_ = true;
+    return;
+  }
   // defer: from a node thread the flush runs on this thread after the current handler, with no
-  // wake-up of another thread (the common case: a process replying).
+  // wake-up of another thread.
   asio::defer(strand_, [self = shared_from_this()] { self->flush(); });
 }
 
@@ -290,6 +298,18 @@ void Peer::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   reader_.commit(n);
   read_since_tick_ = true;
+  reading_ = true;
+  const bool ok = handle_packets();
+  reading_ = false;
+  if (std::exchange(flush_after_read_, false) && ok) {
+    flush();
+  }
+  if (ok) {
+    start_read();
+  }
+}
+
+bool Peer::handle_packets() {
   std::span<const std::uint8_t> packet;
   while (true) {
     const auto status = reader_.next(packet);
@@ -300,7 +320,7 @@ void Peer::on_read(const boost::system::error_code& ec, std::size_t n) {
       spdlog::error("closing connection to {}: packet of {} bytes exceeds max_packet_size {}",
                     name_.name(), reader_.too_large_length(), node_.config.max_packet_size);
       do_fail("packet too large");
-      return;
+      return false;
     }
     if (packet.empty()) {
       // A tick: answer it unless we sent something since our last tick check (two cppnodes
@@ -311,10 +331,10 @@ void Peer::on_read(const boost::system::error_code& ec, std::size_t n) {
       continue;
     }
     if (!handle_packet(packet)) {
-      return;
+      return false;
     }
   }
-  start_read();
+  return true;
 }
 
 bool Peer::handle_packet(std::span<const std::uint8_t> packet) {

@@ -131,6 +131,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void flush();
   void start_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
+  /// Handles every whole packet read so far; false if the connection failed.
+  bool handle_packets();
   bool handle_packet(std::span<const std::uint8_t> packet);
   void on_tick_timer();
   void send_tick();
@@ -158,6 +160,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   // Strand-only.
   std::string writing_;
   bool closing_ = false;
+  bool reading_ = false;  // on_read is handling packets: their replies are flushed at its end
+  bool flush_after_read_ = false;
   bool read_since_tick_ = false;
   bool wrote_since_tick_ = false;
   bool ticked_since_timer_ = false;

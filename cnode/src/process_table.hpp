@@ -79,6 +79,7 @@ class ProcessTable {
   static Process::Strand& strand(Process& p) noexcept { return p.strand_; }
   static std::atomic<bool>& alive(Process& p) noexcept { return p.alive_; }
   static std::atomic<std::size_t>& queued(Process& p) noexcept { return p.queued_; }
+  static std::atomic<bool>& slow(Process& p) noexcept { return p.slow_; }
   static void start(Process& p) { p.on_start(); }
   static void signal(Process& p, Signal s) { p.on_signal(std::move(s)); }
   static void exited(Process& p, const codec::Term& reason) { p.on_exit(reason); }

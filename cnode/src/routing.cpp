@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <stdexcept>
 
@@ -66,12 +67,19 @@ void guarded(NodeImpl& node, const SlotPtr& slot, const char* what, F&& f) {
   }
 }
 
+// A callback that runs longer than this is slow: the process's next signals from a connection
+// wait in its queue instead of holding up the reader (see deliver_from_peer).
+constexpr auto slow_callback = std::chrono::microseconds(200);
+
 void invoke_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
   Process& p = *slot->process;
   if (!ProcessTable::alive(p).load(std::memory_order_relaxed)) {
     return;
   }
+  const auto start = std::chrono::steady_clock::now();
   guarded(node, slot, "on_signal", [&] { ProcessTable::signal(p, std::move(signal)); });
+  ProcessTable::slow(p).store(std::chrono::steady_clock::now() - start > slow_callback,
+                              std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -128,6 +136,23 @@ void NodeImpl::deliver(const SlotPtr& slot, Signal signal) {
   // defer, not post: the signal runs on this thread once the current handler returns, instead
   // of waking another thread for every message (other threads still take strands when idle).
   boost::asio::defer(ProcessTable::strand(p), [this, slot, s = std::move(signal)]() mutable {
+    ProcessTable::queued(*slot->process).fetch_sub(1, std::memory_order_relaxed);
+    invoke_signal(*this, slot, std::move(s));
+  });
+}
+
+// Running the callback on the reading thread saves two hand-offs per message (reader -> process
+// strand -> writer), each of which costs an event-loop round and often a thread wake-up; the
+// reply then leaves in the same write as the other replies to that read. A process whose strand
+// is busy elsewhere still gets the signal queued behind the others, so order is kept.
+void NodeImpl::deliver_from_peer(const SlotPtr& slot, Signal signal) {
+  Process& p = *slot->process;
+  if (ProcessTable::slow(p).load(std::memory_order_relaxed)) {
+    deliver(slot, std::move(signal));
+    return;
+  }
+  ProcessTable::queued(p).fetch_add(1, std::memory_order_relaxed);
+  boost::asio::dispatch(ProcessTable::strand(p), [this, slot, s = std::move(signal)]() mutable {
     ProcessTable::queued(*slot->process).fetch_sub(1, std::memory_order_relaxed);
     invoke_signal(*this, slot, std::move(s));
   });
@@ -634,13 +659,13 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
     case Kind::send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
       if (auto slot = local_slot(m.to)) {
-        deliver(slot, MessageSignal{std::move(m.payload)});
+        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
     case Kind::reg_send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
       if (auto slot = find_name(m.to_name)) {
-        deliver(slot, MessageSignal{std::move(m.payload)});
+        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
     case Kind::alias_send: {
@@ -654,22 +679,22 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       }
       if (target) {
         if (auto slot = find_slot(*target)) {
-          deliver(slot, MessageSignal{std::move(m.payload)});
+          deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
         }
       }
       return true;
     }
     case Kind::link:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot,
-                  [this, from = m.from, peer](const SlotPtr& s) { receive_link(s, from, peer); });
+        on_strand_from_peer(
+            slot, [this, from = m.from, peer](const SlotPtr& s) { receive_link(s, from, peer); });
       } else {
         peer->send(OutExit{true, m.to, m.from, noproc()});
       }
       return true;
     case Kind::unlink:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot, [from = m.from](const SlotPtr& s) {
+        on_strand_from_peer(slot, [from = m.from](const SlotPtr& s) {
           auto it = find_in(s->links, [&](const LinkInfo& l) { return l.pid == from; });
           if (it == s->links.end()) {
             return;
@@ -681,14 +706,14 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       return true;
     case Kind::unlink_id:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot, [this, id = m.id, from = m.from, peer](const SlotPtr& s) {
+        on_strand_from_peer(slot, [this, id = m.id, from = m.from, peer](const SlotPtr& s) {
           receive_unlink_id(s, id, from, peer);
         });
       }
       return true;
     case Kind::unlink_id_ack:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot, [id = m.id, from = m.from](const SlotPtr& s) {
+        on_strand_from_peer(slot, [id = m.id, from = m.from](const SlotPtr& s) {
           receive_unlink_ack(s, id, from);
         });
       }
@@ -696,8 +721,8 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
     case Kind::exit:
     case Kind::exit2:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot, [this, from = m.from, reason = std::move(m.payload),
-                         is_link = m.kind == Kind::exit](const SlotPtr& s) {
+        on_strand_from_peer(slot, [this, from = m.from, reason = std::move(m.payload),
+                                   is_link = m.kind == Kind::exit](const SlotPtr& s) {
           receive_exit(s, from, reason, is_link);
         });
       }
@@ -708,23 +733,21 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
         return false;
       }
       if (auto slot = resolve(m.target)) {
-        on_strand(slot, [this, w = Watcher{m.ref, m.from, m.target, peer}](const SlotPtr& s) {
-          receive_monitor(s, w);
-        });
+        on_strand_from_peer(slot, [this, w = Watcher{m.ref, m.from, m.target, peer}](
+                                      const SlotPtr& s) { receive_monitor(s, w); });
       } else {
         peer->send(OutMonitorExit{m.target, m.from, m.ref, noproc()});
       }
       return true;
     case Kind::demonitor:
       if (auto slot = resolve(m.target)) {
-        on_strand(slot, [ref = m.ref](const SlotPtr& s) { receive_demonitor(s, ref); });
+        on_strand_from_peer(slot, [ref = m.ref](const SlotPtr& s) { receive_demonitor(s, ref); });
       }
       return true;
     case Kind::monitor_exit:
       if (auto slot = local_slot(m.to)) {
-        on_strand(slot, [this, ref = m.ref, reason = std::move(m.payload)](const SlotPtr& s) {
-          receive_down(s, ref, reason);
-        });
+        on_strand_from_peer(slot, [this, ref = m.ref, reason = std::move(m.payload)](
+                                      const SlotPtr& s) { receive_down(s, ref, reason); });
       }
       return true;
     case Kind::ignored:

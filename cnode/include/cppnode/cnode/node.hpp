@@ -30,8 +30,9 @@ struct NodeConfig {
   std::uint16_t epmd_port = 4369;
   /// Nodes to connect to at start and to keep connected (reconnecting with back-off).
   std::vector<std::string> connect;
-  /// Worker threads running the node's io_context; 0 = hardware concurrency.
-  unsigned threads = 0;
+  /// Threads running the node's io_context; 0 = one per core. One is fastest for servers whose
+  /// callbacks are quick (no hand-offs between threads); more let slow callbacks run in parallel.
+  unsigned threads = 1;
   /// A peer silent this long is down (Erlang's net_ticktime; a tick goes out every quarter).
   std::chrono::milliseconds net_ticktime{60'000};
   /// A peer that has not finished the handshake in this time is dropped.

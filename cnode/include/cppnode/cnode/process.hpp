@@ -73,6 +73,7 @@ class Process : public std::enable_shared_from_this<Process> {
   std::atomic<bool> trap_exit_{false};
   std::atomic<bool> alive_{true};
   std::atomic<std::size_t> queued_{0};
+  std::atomic<bool> slow_{false};  // the last callback ran long: do not run it on a reader's thread
 };
 
 }  // namespace cppnode::cnode
