@@ -39,6 +39,16 @@ void add_options(CLI::App& cli, Options& o) {
                  "Restarts the servers' supervisor allows within 5 s before it gives up")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  auto* max_mailbox = cli.add_option("--max-mailbox", o.max_mailbox,
+                                     "Messages that may wait for each seed server; beyond them "
+                                     "--overflow applies. 0 = unbounded, like a BEAM mailbox")
+                          ->capture_default_str();
+  cli.add_option("--overflow", o.overflow,
+                 "At --max-mailbox: drop further messages (counted in :sys.get_status), or exit "
+                 "the server with {mailbox_overflow, N} so its supervisor restarts it")
+      ->check(CLI::IsMember({"drop", "exit"}))
+      ->needs(max_mailbox)
+      ->capture_default_str();
 }
 
 }  // namespace cppnode::app

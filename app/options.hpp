@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,8 @@ struct Options {
   int rate_limit = 3;                        // --rate-limit: rate_limiter calls per second
   std::int64_t cart_timeout_ms = 1'800'000;  // --cart-timeout-ms: shopping_cart inactivity
   int max_restarts = 3;                      // --max-restarts: within 5 s, as OTP's default
+  std::size_t max_mailbox = 0;               // --max-mailbox: each seed server's bound; 0 = none
+  std::string overflow = "drop";             // --overflow: drop or exit at the bound
 };
 
 /// Declares the options on `cli` (extend here: add servers' options next to these).

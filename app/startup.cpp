@@ -14,6 +14,7 @@
 #include "cppnode/cnode/echo.hpp"
 #include "cppnode/cnode/epmd.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
+#include "cppnode/servers/operations.hpp"
 
 namespace cppnode::app {
 namespace {
@@ -97,10 +98,26 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
 void start_services(cnode::Node& node, const Options& options) {
   // A diagnostic `echo` process, so a fresh node can be tried from iex at once.
   node.register_name(codec::Atom("echo"), node.spawn(std::make_shared<cnode::EchoProcess>(node)));
+  // rex (`:rpc` into C++ functions: register yours in `functions`) and the `cppnode` stats server.
+  auto functions = std::make_shared<servers::RpcFunctions>();
+  servers::register_node_functions(functions, node, CPPNODE_VERSION);
+  auto ops = servers::start_operations(node, functions, [&node](const codec::Term& why) {
+    spdlog::error("the operations supervisor gave up ({}); stopping", codec::to_string(why));
+    node.stop();
+  });
+  if (!ops) {
+    spdlog::error("rex and the stats server did not start: {}", codec::to_string(ops.error));
+    node.stop();
+  }
   servers::examples::ExampleOptions examples;
   examples.rate_limit = options.rate_limit;
   examples.cart_timeout = std::chrono::milliseconds(options.cart_timeout_ms);
   examples.max_restarts = options.max_restarts;
+  if (options.max_mailbox > 0) {
+    examples.mailbox_limit = cnode::MailboxLimit{
+        options.max_mailbox,
+        options.overflow == "exit" ? cnode::OverflowPolicy::exit : cnode::OverflowPolicy::drop};
+  }
   examples.on_give_up = [&node](const codec::Term& why) {
     spdlog::error("the servers' supervisor gave up ({}); stopping", codec::to_string(why));
     node.stop();

@@ -23,8 +23,8 @@ struct Shape {
 };
 
 // Arity (operation included) and payload of each operation this node accepts, by operation
-// number; arity 0 marks an operation it does not accept (SPAWN_REQUEST/REPLY need DFLAG_SPAWN,
-// which it does not advertise).
+// number; arity 0 marks an operation it does not accept (SPAWN_REPLY: this node never sends
+// SPAWN_REQUEST).
 constexpr auto shapes = [] {
   std::array<Shape, 37> t{};
   t[op::link] = t[op::unlink] = t[op::group_leader] = {3, false};
@@ -37,6 +37,8 @@ constexpr auto shapes = [] {
       t[op::payload_exit2_tt] = t[op::payload_monitor_p_exit] = t[op::alias_send_tt] = {4, true};
   t[op::exit_tt] = t[op::exit2_tt] = t[op::monitor_p_exit] = {5, false};
   t[op::reg_send_tt] = {5, true};
+  t[op::spawn_request] = {6, true};
+  t[op::spawn_request_tt] = {7, true};
   return t;
 }();
 
@@ -199,6 +201,21 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
                                      : ControlMessage::Kind::unlink_id_ack;
       ok = take_id(e[1], m.id) && take_pid(e[2], m.from) && take_pid(e[3], m.to);
       break;
+    case op::spawn_request:
+    case op::spawn_request_tt: {
+      m.kind = ControlMessage::Kind::spawn_request;
+      const auto* mfa = e[4].get_if<codec::Tuple>();
+      ok = e[1].is<codec::Reference>() && take_pid(e[2], m.from) && mfa != nullptr &&
+           mfa->elements.size() == 3 && mfa->elements[0].is<codec::Atom>() &&
+           mfa->elements[1].is<codec::Atom>() && mfa->elements[2].is<std::int64_t>() &&
+           e[5].is_list();
+      if (ok) {
+        m.ref = e[1].as<codec::Reference>();
+        m.target = e[4];
+        m.options = e[5];
+      }
+      break;
+    }
     default:  // NODE_LINK, GROUP_LEADER
       m.kind = ControlMessage::Kind::ignored;
       break;
@@ -352,5 +369,16 @@ void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term&
 }
 
 void encode_tick(std::string& out) { out.append(4, '\0'); }
+
+void encode_spawn_reply(std::string& out, const codec::Reference& ref, const codec::Pid& to,
+                        std::int64_t flags, const codec::Term& result) {
+  const auto at = begin_packet(out);
+  control_header(out, 5, op::spawn_reply);
+  body(out, Term(ref));
+  body(out, Term(to));
+  body(out, Term(flags));
+  body(out, result);
+  end_packet(out, at);
+}
 
 }  // namespace cppnode::cnode::detail

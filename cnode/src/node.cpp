@@ -387,6 +387,11 @@ void Node::on_node_event(std::function<void(const NodeEvent&)> handler) {
   impl_->event_handlers.push_back(std::move(handler));
 }
 
+void Node::on_spawn_request(SpawnHandler handler) {
+  std::lock_guard lock(impl_->spawn_mutex);
+  impl_->spawn_handler = std::move(handler);
+}
+
 Node::Stats Node::stats() const {
   Stats s;
   s.messages_in = impl_->messages_in.load(std::memory_order_relaxed);
@@ -394,6 +399,17 @@ Node::Stats Node::stats() const {
   s.connections = impl_->connections_total.load(std::memory_order_relaxed);
   s.processes = impl_->procs.size();
   return s;
+}
+
+std::vector<Node::ProcessInfo> Node::processes() const {
+  const auto slots = impl_->procs.snapshot();
+  std::vector<ProcessInfo> out;
+  out.reserve(slots.size());
+  std::shared_lock lock(impl_->registry_mutex);  // names change only under it
+  for (const auto& slot : slots) {
+    out.push_back(ProcessInfo{slot->process->self(), slot->name, slot->process->queued()});
+  }
+  return out;
 }
 
 }  // namespace cppnode::cnode

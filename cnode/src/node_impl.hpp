@@ -88,6 +88,8 @@ struct NodeImpl {
   std::vector<std::weak_ptr<Handshake>> handshakes;  // to abort them at stop
   std::mutex events_mutex;
   std::vector<std::function<void(const NodeEvent&)>> event_handlers;
+  std::mutex spawn_mutex;
+  Node::SpawnHandler spawn_handler;
   struct KeepConnected {
     std::chrono::milliseconds backoff{0};
     std::shared_ptr<boost::asio::steady_timer> timer;
@@ -111,7 +113,9 @@ struct NodeImpl {
   void watch_epmd();
 
   // ---- Local processes (routing.cpp) ----
-  codec::Pid spawn(const std::shared_ptr<Process>& process);
+  /// `prepare` runs once the pid is set, before the process is visible or started.
+  codec::Pid spawn(const std::shared_ptr<Process>& process,
+                   const std::function<void(const SlotPtr&)>& prepare = {});
   [[nodiscard]] bool is_local(const codec::Pid& pid) const noexcept { return pid.node == name; }
   [[nodiscard]] SlotPtr find_slot(const codec::Pid& pid) const { return procs.find(pid); }
   [[nodiscard]] SlotPtr find_name(codec::Atom n) const;
@@ -126,10 +130,21 @@ struct NodeImpl {
   void on_strand_from_peer(const SlotPtr& slot, F&& fn) {
     on_strand(slot, std::forward<F>(fn), true);
   }
-  void deliver(const SlotPtr& slot, Signal signal);
-  /// Like `deliver`, for a signal just read from a connection: runs it right here, on the
+  /// Queues a message on the process's strand, unless its mailbox bound refuses it.
+  void deliver(const SlotPtr& slot, MessageSignal message);
+  /// Like `deliver`, for a message just read from a connection: runs it right here, on the
   /// reading thread, when the process is idle and its callbacks are quick (see routing.cpp).
-  void deliver_from_peer(const SlotPtr& slot, Signal signal);
+  void deliver_from_peer(const SlotPtr& slot, MessageSignal message);
+  /// Counts a message into the process's mailbox; false (and the overflow policy applied) if
+  /// its bound refuses it.
+  bool enqueue(const SlotPtr& slot, const codec::Term& message);
+  bool enqueue_bounded(const SlotPtr& slot, std::size_t max, const codec::Term& message);
+  /// A message was refused: warns once per episode, and starts the exit for policy `exit`.
+  void overflowed(const SlotPtr& slot, std::size_t max);
+  /// Counts a message out of the mailbox as its handling starts.
+  void dequeue(const SlotPtr& slot);
+  /// The registered name (if any) and pid, for logs.
+  [[nodiscard]] std::string describe(const SlotPtr& slot) const;
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
   void do_exit(const SlotPtr& slot, const codec::Term& reason);
 
@@ -171,6 +186,8 @@ struct NodeImpl {
   /// False closes the connection (the message was ill-formed for this node).
   bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
                       std::string& error);
+  /// SPAWN_REQUEST (spawn_request.cpp): spawns what the spawn handler makes, or refuses.
+  void handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m);
 
   // ---- Connections (connections.cpp) ----
   /// The peer for `node`, connecting if there is none; null for our own or an invalid name.

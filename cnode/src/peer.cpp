@@ -48,8 +48,10 @@ void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) 
         } else if constexpr (std::is_same_v<T, OutMonitor>) {
           detail::encode_monitor(out, s.demonitor ? detail::op::demonitor_p : detail::op::monitor_p,
                                  s.from, s.target, s.ref);
-        } else {
+        } else if constexpr (std::is_same_v<T, OutMonitorExit>) {
           detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason);
+        } else {
+          detail::encode_spawn_reply(out, s.ref, s.to, s.flags, s.result);
         }
       },
       signal);

@@ -70,8 +70,14 @@ struct OutMonitorExit {
   codec::Reference ref;
   codec::Term reason;
 };
+struct OutSpawnReply {
+  codec::Reference ref;
+  codec::Pid to;
+  std::int64_t flags;
+  codec::Term result;  // the new Pid or an error atom
+};
 using OutSignal = std::variant<OutSend, OutRegSend, OutAliasSend, OutLink, OutUnlink, OutUnlinkAck,
-                               OutExit, OutMonitor, OutMonitorExit>;
+                               OutExit, OutMonitor, OutMonitorExit, OutSpawnReply>;
 
 /// Appends the packet for `signal` as a peer with `flags` expects it.
 void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out);

@@ -80,6 +80,13 @@ class ProcessTable {
   static std::atomic<bool>& alive(Process& p) noexcept { return p.alive_; }
   static std::atomic<std::size_t>& queued(Process& p) noexcept { return p.queued_; }
   static std::atomic<bool>& slow(Process& p) noexcept { return p.slow_; }
+  static std::atomic<std::size_t>& max_queued(Process& p) noexcept { return p.max_queued_; }
+  static OverflowPolicy overflow_policy(const Process& p) noexcept {
+    return p.overflow_policy_.load(std::memory_order_relaxed);
+  }
+  static std::atomic<std::uint64_t>& dropped(Process& p) noexcept { return p.dropped_; }
+  using Overflow = Process::Overflow;
+  static std::atomic<Overflow>& overflow(Process& p) noexcept { return p.overflow_; }
   static void start(Process& p) { p.on_start(); }
   static void signal(Process& p, Signal s) { p.on_signal(std::move(s)); }
   static void exited(Process& p, const codec::Term& reason) { p.on_exit(reason); }

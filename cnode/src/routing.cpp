@@ -73,7 +73,11 @@ constexpr auto slow_callback = std::chrono::microseconds(200);
 
 void invoke_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
   Process& p = *slot->process;
-  if (!ProcessTable::alive(p).load(std::memory_order_relaxed)) {
+  // A process exiting on mailbox overflow skips what is still queued, so that it exits as soon
+  // as its current callback returns.
+  if (!ProcessTable::alive(p).load(std::memory_order_relaxed) ||
+      ProcessTable::overflow(p).load(std::memory_order_relaxed) ==
+          ProcessTable::Overflow::exiting) {
     return;
   }
   const auto start = std::chrono::steady_clock::now();
@@ -86,7 +90,8 @@ void invoke_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
 
 // ---- Processes ----
 
-codec::Pid NodeImpl::spawn(const std::shared_ptr<Process>& process) {
+codec::Pid NodeImpl::spawn(const std::shared_ptr<Process>& process,
+                           const std::function<void(const SlotPtr&)>& prepare) {
   if (!process) {
     throw std::invalid_argument("Node::spawn: null process");
   }
@@ -100,7 +105,10 @@ codec::Pid NodeImpl::spawn(const std::shared_ptr<Process>& process) {
   if (stopping.load()) {
     throw std::logic_error("Node::spawn: the node is stopping");
   }
-  auto slot = procs.insert(process, name, creation.load(), [this](const SlotPtr& s) {
+  auto slot = procs.insert(process, name, creation.load(), [this, &prepare](const SlotPtr& s) {
+    if (prepare) {
+      prepare(s);
+    }
     boost::asio::post(ProcessTable::strand(*s->process), [this, s] {
       Process& p = *s->process;
       if (!ProcessTable::alive(p).load()) {
@@ -130,32 +138,117 @@ codec::Reference NodeImpl::make_ref() {
   return r;
 }
 
-void NodeImpl::deliver(const SlotPtr& slot, Signal signal) {
-  Process& p = *slot->process;
-  ProcessTable::queued(p).fetch_add(1, std::memory_order_relaxed);
+void NodeImpl::deliver(const SlotPtr& slot, MessageSignal message) {
+  if (!enqueue(slot, message.message)) {
+    return;
+  }
   // defer, not post: the signal runs on this thread once the current handler returns, instead
   // of waking another thread for every message (other threads still take strands when idle).
-  boost::asio::defer(ProcessTable::strand(p), [this, slot, s = std::move(signal)]() mutable {
-    ProcessTable::queued(*slot->process).fetch_sub(1, std::memory_order_relaxed);
-    invoke_signal(*this, slot, std::move(s));
-  });
+  boost::asio::defer(ProcessTable::strand(*slot->process),
+                     [this, slot, m = std::move(message)]() mutable {
+                       dequeue(slot);
+                       invoke_signal(*this, slot, std::move(m));
+                     });
 }
 
 // Running the callback on the reading thread saves two hand-offs per message (reader -> process
 // strand -> writer), each of which costs an event-loop round and often a thread wake-up; the
 // reply then leaves in the same write as the other replies to that read. A process whose strand
 // is busy elsewhere still gets the signal queued behind the others, so order is kept.
-void NodeImpl::deliver_from_peer(const SlotPtr& slot, Signal signal) {
+void NodeImpl::deliver_from_peer(const SlotPtr& slot, MessageSignal message) {
   Process& p = *slot->process;
   if (ProcessTable::slow(p).load(std::memory_order_relaxed)) {
-    deliver(slot, std::move(signal));
+    deliver(slot, std::move(message));
     return;
   }
-  ProcessTable::queued(p).fetch_add(1, std::memory_order_relaxed);
-  boost::asio::dispatch(ProcessTable::strand(p), [this, slot, s = std::move(signal)]() mutable {
-    ProcessTable::queued(*slot->process).fetch_sub(1, std::memory_order_relaxed);
-    invoke_signal(*this, slot, std::move(s));
+  if (!enqueue(slot, message.message)) {
+    return;
+  }
+  boost::asio::dispatch(ProcessTable::strand(p), [this, slot, m = std::move(message)]() mutable {
+    dequeue(slot);
+    invoke_signal(*this, slot, std::move(m));
   });
+}
+
+// ---- Mailbox bound ----
+
+bool NodeImpl::enqueue(const SlotPtr& slot, const codec::Term& message) {
+  Process& p = *slot->process;
+  const std::size_t max = ProcessTable::max_queued(p).load(std::memory_order_relaxed);
+  if (max == 0) {
+    ProcessTable::queued(p).fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  return enqueue_bounded(slot, max, message);
+}
+
+// Compare-and-swap, so that senders on several threads never fill the mailbox past the bound.
+bool NodeImpl::enqueue_bounded(const SlotPtr& slot, std::size_t max, const codec::Term& message) {
+  Process& p = *slot->process;
+  auto& queued = ProcessTable::queued(p);
+  if (ProcessTable::overflow(p).load(std::memory_order_relaxed) !=
+      ProcessTable::Overflow::exiting) {
+    std::size_t n = queued.load(std::memory_order_relaxed);
+    while (n < max) {
+      if (queued.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+        return true;
+      }
+    }
+    if (p.exempt_from_limit(message)) {
+      queued.fetch_add(1, std::memory_order_relaxed);
+      return true;
+    }
+  }
+  ProcessTable::dropped(p).fetch_add(1, std::memory_order_relaxed);
+  overflowed(slot, max);
+  return false;
+}
+
+void NodeImpl::overflowed(const SlotPtr& slot, std::size_t max) {
+  using Overflow = ProcessTable::Overflow;
+  Process& p = *slot->process;
+  const bool exit = ProcessTable::overflow_policy(p) == OverflowPolicy::exit;
+  const Overflow next = exit ? Overflow::exiting : Overflow::dropping;
+  auto& state = ProcessTable::overflow(p);
+  Overflow now = state.load(std::memory_order_relaxed);
+  do {
+    if (now == next || now == Overflow::exiting) {
+      return;  // this episode was reported
+    }
+  } while (!state.compare_exchange_weak(now, next, std::memory_order_relaxed));
+  if (!exit) {
+    spdlog::warn(
+        "process {} has {} messages waiting, its mailbox limit (policy drop): dropping further "
+        "messages until it catches up",
+        describe(slot), max);
+    return;
+  }
+  Term reason = codec::tuple(Atom("mailbox_overflow"), static_cast<std::uint64_t>(max));
+  spdlog::warn(
+      "process {} has {} messages waiting, its mailbox limit (policy exit): it exits with {} "
+      "once its current callback returns",
+      describe(slot), max, codec::to_string(reason));
+  on_strand(slot, [this, reason = std::move(reason)](const SlotPtr& s) { do_exit(s, reason); });
+}
+
+void NodeImpl::dequeue(const SlotPtr& slot) {
+  Process& p = *slot->process;
+  if (ProcessTable::queued(p).fetch_sub(1, std::memory_order_relaxed) != 1) {
+    return;
+  }
+  // Emptied: an episode of dropping ends (the next overflow warns again).
+  auto now = ProcessTable::Overflow::dropping;
+  if (ProcessTable::overflow(p).compare_exchange_strong(now, ProcessTable::Overflow::none,
+                                                        std::memory_order_relaxed)) {
+    spdlog::info("process {} caught up with its mailbox; {} messages dropped since it started",
+                 describe(slot), ProcessTable::dropped(p).load(std::memory_order_relaxed));
+  }
+}
+
+std::string NodeImpl::describe(const SlotPtr& slot) const {
+  const std::string pid = codec::to_string(Term(slot->process->self()));
+  std::shared_lock lock(registry_mutex);
+  return slot->name ? std::string(slot->name->name()) + " " + pid : pid;
 }
 
 void NodeImpl::exit_process(const codec::Pid& pid, const codec::Term& reason) {
@@ -749,6 +842,9 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
         on_strand_from_peer(slot, [this, ref = m.ref, reason = std::move(m.payload)](
                                       const SlotPtr& s) { receive_down(s, ref, reason); });
       }
+      return true;
+    case Kind::spawn_request:
+      handle_spawn_request(peer, m);
       return true;
     case Kind::ignored:
       spdlog::debug("ignoring control operation {} from {}", m.op, peer->name().name());

@@ -30,6 +30,12 @@ bool is_atom(const Term& t, Atom a) {
   return x != nullptr && *x == a;
 }
 
+// `{system, From, Request}`: a `sys` request.
+bool is_system(const Term& message) {
+  const auto* t = message.get_if<Tuple>();
+  return t != nullptr && t->elements.size() == 3 && is_atom(t->elements[0], atoms().system);
+}
+
 // A connected BEAM node to resolve `{global, Name}` through: one the node's registry knows,
 // else any peer that reports itself visible.
 std::optional<Atom> some_beam_node(cnode::Node& node) {
@@ -50,6 +56,7 @@ ServerProcess::ServerProcess(cnode::Node& node, std::unique_ptr<GenServer> serve
                              StartOptions options)
     : cnode::Process(node), server_(std::move(server)), options_(std::move(options)) {
   set_trap_exit(true);
+  set_mailbox_limit(options_.mailbox_limit);  // before spawn: bounded from the first message
 }
 
 std::shared_ptr<ServerProcess> ServerProcess::shared_self() {
@@ -140,15 +147,14 @@ void ServerProcess::on_exit(const Term& reason) {
 
 // ---- Dispatch ----
 
+bool ServerProcess::exempt_from_limit(const Term& message) const { return is_system(message); }
+
 void ServerProcess::on_signal(cnode::Signal signal) {
   if (!running()) return;
   if (suspended_) {
     // Only system messages are handled while suspended (sys:suspend/1); the rest waits.
     const auto* m = std::get_if<cnode::MessageSignal>(&signal);
-    const auto* t = m != nullptr ? m->message.get_if<Tuple>() : nullptr;
-    const bool system =
-        t != nullptr && t->elements.size() == 3 && is_atom(t->elements[0], atoms().system);
-    if (!system) {
+    if (m == nullptr || !is_system(m->message)) {
       deferred_.emplace_back([this, s = std::move(signal)]() mutable { handle_signal(s); });
       return;
     }
@@ -578,16 +584,25 @@ Term ServerProcess::status_term() const {
   std::vector<Term> pdict;
   pdict.push_back(codec::tuple(Atom("$initial_call"), codec::tuple(module, atoms().init, 1)));
   if (options_.parent) pdict.push_back(codec::tuple(Atom("$ancestors"), codec::list(parent)));
+  // The mailbox figures go with the process's own (status, parent), keeping gen_server's three
+  // entries (header, process data, state) in place for code that matches on them.
+  const auto limit = mailbox_limit();
+  const Term shown_limit =
+      limit ? codec::tuple(static_cast<std::uint64_t>(limit->max_queued),
+                           Atom(limit->policy == cnode::OverflowPolicy::drop ? "drop" : "exit"))
+            : Term(Atom("infinity"));
   Term misc = codec::list(
       codec::tuple(Atom("header"), codec::charlist("Status for generic server " + display_name())),
       codec::tuple(Atom("data"),
                    codec::list(codec::tuple(codec::charlist("Status"), sys_state),
                                codec::tuple(codec::charlist("Parent"), parent),
-                               codec::tuple(codec::charlist("Logged events"), codec::list()))),
+                               codec::tuple(codec::charlist("Logged events"), codec::list()),
+                               codec::tuple(codec::charlist("Message queue length"),
+                                            static_cast<std::uint64_t>(queued())),
+                               codec::tuple(codec::charlist("Mailbox limit"), shown_limit),
+                               codec::tuple(codec::charlist("Dropped messages"), dropped()))),
       codec::tuple(Atom("data"),
-                   codec::list(codec::tuple(codec::charlist("State"), state_or_undefined()))),
-      codec::tuple(Atom("data"), codec::list(codec::tuple(codec::charlist("Message queue length"),
-                                                          static_cast<std::int64_t>(queued())))));
+                   codec::list(codec::tuple(codec::charlist("State"), state_or_undefined()))));
   return codec::tuple(Atom("status"), self(), codec::tuple(Atom("module"), Atom("gen_server")),
                       codec::list(codec::list_of(std::move(pdict)), sys_state, parent,
                                   codec::list(), std::move(misc)));

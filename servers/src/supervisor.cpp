@@ -69,7 +69,8 @@ Term Supervisor::start_child(Child& child) {
   }
   if (!server) return Term(Atom("no_server"));
   child.module = server->module();
-  StartOptions options{child.spec.local_name, child.spec.global_name, options_.registry, self()};
+  StartOptions options{child.spec.local_name, child.spec.global_name, options_.registry, self(),
+                       child.spec.mailbox_limit};
   Started started;
   try {
     started = servers::start(node(), std::move(server), std::move(options));

@@ -135,5 +135,20 @@ TEST_F(App, BadOptionsAreUsageErrors) {
   EXPECT_NE(version->stdout_text().find("cppnode "), std::string::npos);
 }
 
+TEST_F(App, MaxMailboxBoundsTheSeedServers) {
+  auto alone = start({"--sname", sname, "--cookie", "c", "--overflow", "exit"});
+  EXPECT_NE(exit_code(*alone), 0);
+  EXPECT_NE(alone->stderr_text().find("--max-mailbox"), std::string::npos) << alone->stderr_text();
+  auto app = start({"--sname", sname, "--cookie", "c", "--max-mailbox", "7", "--overflow", "exit"});
+  ASSERT_TRUE(wait_log(*app, "is running")) << app->stderr_text();
+  BeamNode beam(epmd, {.cookie = "c"});
+  EXPECT_EQ(
+      beam.eval("{status, _, _, [_, _, _, _, [_, {data, D} | _]]} = sys:get_status({counter, '" +
+                node + "'}), proplists:get_value(\"Mailbox limit\", D)."),
+      "{7,exit}");
+  app->kill(SIGTERM);
+  EXPECT_EQ(exit_code(*app), 0);
+}
+
 }  // namespace
 }  // namespace cppnode::cnode::testing

@@ -181,7 +181,47 @@ TEST(Control, IllFormedMessagesAreErrors) {
   check(std::string("\x70\x83\x68", 3), "undecodable");
   p = "\x70";
   codec::encode(codec::tuple(29, Atom("spawn")), p);
-  check(p, "unsupported control operation 29");
+  check(p, "needs a tuple of 6");
+  p = "\x70";
+  codec::encode(
+      codec::tuple(29, ref(), pid_a, pid_a, codec::tuple(Atom("m"), Atom("f")), codec::list()), p);
+  codec::encode(codec::list(), p);
+  check(p, "ill-formed");  // {M, F} without the arity
+  p = "\x70";
+  codec::encode(codec::tuple(31, ref(), pid_a, 0, pid_b), p);
+  check(p, "unsupported control operation 31");  // this node never asks for a spawn
+}
+
+TEST(Control, SpawnRequestAndReply) {
+  const Term mfa = codec::tuple(Atom("erpc"), Atom("execute_call"), 4);
+  const Term options = codec::list(Atom("monitor"), codec::tuple(Atom("priority"), Atom("high")));
+  const Term args = codec::list(ref(), Atom("m"), Atom("f"), codec::list(1));
+  for (bool traced : {false, true}) {
+    std::string packet = "\x70";
+    codec::encode(traced ? codec::tuple(30, ref(), pid_a, pid_a, mfa, options, Atom("token"))
+                         : codec::tuple(29, ref(), pid_a, pid_a, mfa, options),
+                  packet);
+    codec::encode(args, packet);
+    std::string error;
+    auto m = parse_bytes(packet, error);
+    ASSERT_TRUE(m) << error;
+    EXPECT_EQ(m->kind, Kind::spawn_request);
+    EXPECT_EQ(m->ref, ref());
+    EXPECT_EQ(m->from, pid_a);
+    EXPECT_EQ(m->target, mfa);
+    EXPECT_EQ(m->options, options);
+    EXPECT_EQ(m->payload, args);
+  }
+  std::string out;
+  encode_spawn_reply(out, ref(), pid_a, 2, Term(pid_b));
+  const auto* p = reinterpret_cast<const std::uint8_t*>(out.data());
+  ASSERT_EQ(get_u32(p), out.size() - 4);
+  ASSERT_EQ(p[4], pass_through);
+  std::size_t offset = 5;
+  auto control = codec::decode_prefix(std::span<const std::uint8_t>(p, out.size()), offset, {});
+  ASSERT_TRUE(control);
+  EXPECT_EQ(*control, codec::tuple(op::spawn_reply, ref(), pid_a, 2, pid_b));
+  EXPECT_EQ(offset, out.size());
 }
 
 }  // namespace

@@ -105,9 +105,10 @@ TEST(DistFlags, OursCoverOtp25MandatoryAndNothingUnimplemented) {
   EXPECT_EQ(missing_mandatory_flags(dflag::ours), "");
   for (auto unimplemented :
        {dflag::published, dflag::atom_cache, dflag::dist_hdr_atom_cache, dflag::fragments,
-        dflag::send_sender, dflag::spawn, dflag::name_me, dflag::mandatory_25_digest}) {
+        dflag::send_sender, dflag::name_me, dflag::mandatory_25_digest}) {
     EXPECT_EQ(dflag::ours & unimplemented, 0U) << unimplemented;
   }
+  EXPECT_NE(dflag::ours & dflag::spawn, 0U);  // OTP 23+ rpc:call needs it
   EXPECT_EQ(missing_mandatory_flags(dflag::mandatory_25_digest), "");
   EXPECT_EQ(missing_mandatory_flags(dflag::mandatory_25 & ~dflag::map_tag), "MAP_TAG");
 }

@@ -12,6 +12,7 @@ std::vector<ChildSpec> example_child_specs(const ExampleOptions& options) {
     const Atom a(name);
     ChildSpec c{a, std::move(make), Restart::permanent, a, std::nullopt};
     if (options.global_names) c.global_name = codec::Term(a);
+    c.mailbox_limit = options.mailbox_limit;
     return c;
   };
   const int rate = options.rate_limit;

@@ -134,6 +134,22 @@ class Node {
   /// Calls `handler` (on some node thread, never blocking it) for every node up/down.
   void on_node_event(std::function<void(const NodeEvent&)> handler);
 
+  /// A SPAWN_REQUEST from another node: `spawn(Node, M, F, Args)` and OTP 23+ `erpc` and
+  /// `rpc:call`, which run `erpc:execute_call(Ref, M, F, Args)` in a process spawned there.
+  struct SpawnRequest {
+    codec::Pid parent;  // the requesting process
+    codec::Atom module;
+    codec::Atom function;
+    std::vector<codec::Term> args;
+  };
+  /// Makes the (not yet spawned) process a request starts, or null to refuse it with `notsup`.
+  /// Runs on a connection's thread: quick, never blocking.
+  using SpawnHandler = std::function<std::shared_ptr<Process>(const SpawnRequest&)>;
+  /// Sets who answers spawn requests (without one they are refused with `notsup`). The node
+  /// spawns the process, links it to the parent and lets the parent monitor it as the request's
+  /// `link`/`monitor` options ask, and sends SPAWN_REPLY before the process's `on_start` runs.
+  void on_spawn_request(SpawnHandler handler);
+
   /// Counters for operators.
   struct Stats {
     std::uint64_t messages_in = 0;
@@ -142,6 +158,15 @@ class Node {
     std::uint64_t processes = 0;
   };
   [[nodiscard]] Stats stats() const;
+
+  /// One local process, as operator tools show it.
+  struct ProcessInfo {
+    codec::Pid pid;
+    std::optional<codec::Atom> name;  // its registered name, if any
+    std::size_t queued = 0;           // signals waiting on its strand (its mailbox depth)
+  };
+  /// A snapshot of the local processes, in no particular order. O(processes): for tools.
+  [[nodiscard]] std::vector<ProcessInfo> processes() const;
 
  private:
   struct Impl;

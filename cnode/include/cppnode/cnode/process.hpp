@@ -4,7 +4,10 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <variant>
 
 #include "cppnode/codec/term.hpp"
@@ -32,6 +35,21 @@ struct DownSignal {
 };
 using Signal = std::variant<MessageSignal, ExitSignal, DownSignal>;
 
+/// What happens to a process whose mailbox is full.
+enum class OverflowPolicy : std::uint8_t {
+  drop,  // further messages are dropped (and counted) until it catches up
+  exit,  // the process exits with `{mailbox_overflow, MaxQueued}`, as a BEAM process that
+         // exceeds max_heap_size is killed; links, monitors and its supervisor see it at once
+};
+
+/// A bound on the messages waiting for a process. Only plain messages (`MessageSignal`) count
+/// and are refused; exit, DOWN and link signals always get through.
+struct MailboxLimit {
+  std::size_t max_queued = 0;  // at least 1
+  OverflowPolicy policy = OverflowPolicy::drop;
+  friend bool operator==(const MailboxLimit&, const MailboxLimit&) = default;
+};
+
 /// A process hosted by this node. Signals reach it one at a time, in the order each sender sent
 /// them, on the process's own strand; different processes run in parallel on the node's threads.
 /// Create with `Node::spawn`; a process ends by calling `Node::exit_process` (from its strand).
@@ -52,8 +70,26 @@ class Process : public std::enable_shared_from_this<Process> {
   void set_trap_exit(bool on) noexcept { trap_exit_.store(on); }
   /// False once the process has exited; later signals are dropped.
   [[nodiscard]] bool alive() const noexcept { return alive_.load(); }
-  /// Signals posted to the strand but not yet handled (what `:sys.get_status` shows).
+  /// Messages waiting for this process (posted to its strand, not yet handled): its mailbox
+  /// length, as `:sys.get_status` shows it.
   [[nodiscard]] std::size_t queued() const noexcept { return queued_.load(); }
+
+  /// Bounds the mailbox (nullopt: unbounded, the default, as on the BEAM). A message that finds
+  /// `max_queued` messages waiting is refused and `limit->policy` applies. Thread-safe; set it
+  /// before `Node::spawn` to bound the process from its first message. Throws
+  /// std::invalid_argument for `max_queued == 0`.
+  void set_mailbox_limit(std::optional<MailboxLimit> limit);
+  /// The bound set by `set_mailbox_limit`.
+  [[nodiscard]] std::optional<MailboxLimit> mailbox_limit() const noexcept;
+  /// Messages refused because the mailbox was full, since the process started.
+  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
+
+  /// Whether `message` is queued even when the mailbox is full (and then does not overflow it).
+  /// Called from the sending thread, only when the mailbox is full. Default: never.
+  [[nodiscard]] virtual bool exempt_from_limit(const codec::Term& message) const {
+    (void)message;
+    return false;
+  }
 
  protected:
   /// Called on the strand once, right after spawn, before any signal.
@@ -74,6 +110,16 @@ class Process : public std::enable_shared_from_this<Process> {
   std::atomic<bool> alive_{true};
   std::atomic<std::size_t> queued_{0};
   std::atomic<bool> slow_{false};  // the last callback ran long: do not run it on a reader's thread
+  // The mailbox bound (0: none), read on every delivery; the rest only when it is set.
+  std::atomic<std::size_t> max_queued_{0};
+  std::atomic<OverflowPolicy> overflow_policy_{OverflowPolicy::drop};
+  std::atomic<std::uint64_t> dropped_{0};
+  enum class Overflow : std::uint8_t {
+    none,
+    dropping,  // since the mailbox filled (warned once); back to none when it empties
+    exiting,   // on overflow: the messages still queued are skipped
+  };
+  std::atomic<Overflow> overflow_{Overflow::none};
 };
 
 }  // namespace cppnode::cnode

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "cppnode/cnode/process.hpp"
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
 
@@ -25,6 +26,10 @@ struct StartOptions {
   std::shared_ptr<GlobalRegistry> registry{};
   /// The owner to link to, as `start_link` does (a supervisor); its exit ends the server.
   std::optional<codec::Pid> parent{};
+  /// Bounds the server's mailbox from its first message (default: unbounded, as a BEAM
+  /// process); see `cnode::MailboxLimit`. `sys` requests are always queued, so an operator can
+  /// still ask an overloaded server for `:sys.get_status/1`.
+  std::optional<cnode::MailboxLimit> mailbox_limit{};
 };
 
 /// What `start` did: the pid of the running server, or why there is none in `reason`:

@@ -31,6 +31,8 @@ struct ChildSpec {
   Restart restart = Restart::permanent;
   std::optional<codec::Atom> local_name{};
   std::optional<codec::Term> global_name{};
+  /// The child's mailbox bound (`StartOptions::mailbox_limit`), again after every restart.
+  std::optional<cnode::MailboxLimit> mailbox_limit{};
 };
 
 struct SupervisorOptions {

@@ -64,6 +64,7 @@ struct ControlMessage {
     monitor,        // from (watcher), target (Pid or atom), ref
     demonitor,      // from (watcher), target, ref
     monitor_exit,   // target (monitored Pid or name), to (watcher), ref, payload = reason
+    spawn_request,  // ref (ReqId), from (parent), target = {M, F, Arity}, options, payload = args
     ignored,        // well-formed and harmless, not acted on (NODE_LINK, GROUP_LEADER)
   };
   Kind kind = Kind::ignored;
@@ -75,7 +76,9 @@ struct ControlMessage {
   codec::Term target;
   codec::Reference ref;
   std::uint64_t id = 0;
-  /// The message (sends) or the reason (exits).
+  /// SPAWN_REQUEST's option list.
+  codec::Term options;
+  /// The message (sends), the reason (exits) or the argument list (SPAWN_REQUEST).
   codec::Term payload;
 };
 
@@ -106,6 +109,9 @@ void encode_monitor(std::string& out, int operation, const codec::Pid& from,
 void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term& from_proc,
                          const codec::Pid& to, const codec::Reference& ref,
                          const codec::Term& reason);
+/// SPAWN_REPLY: `result` is the new Pid or an error atom; `flags` 1 = linked, 2 = monitored.
+void encode_spawn_reply(std::string& out, const codec::Reference& ref, const codec::Pid& to,
+                        std::int64_t flags, const codec::Term& result);
 /// A zero-length packet.
 void encode_tick(std::string& out);
 

@@ -46,9 +46,11 @@ inline constexpr std::uint64_t mandatory_25 =
     bit_binaries | new_floats | utf8_atoms | map_tag | big_creation | handshake_23;
 
 /// Exactly what this node implements. Not published (a hidden node, like every C node), no atom
-/// cache, no fragments, no SEND_SENDER, no remote spawn.
-inline constexpr std::uint64_t ours =
-    mandatory_25 | dist_monitor | dist_monitor_name | exit_payload | unlink_id | v4_nc | alias;
+/// cache, no fragments, no SEND_SENDER. SPAWN: OTP 23+ `rpc:call` and `erpc` need it (without
+/// it they fail with `notsup` before sending anything); a node without a spawn handler answers
+/// every SPAWN_REQUEST with `notsup`.
+inline constexpr std::uint64_t ours = mandatory_25 | dist_monitor | dist_monitor_name |
+                                      exit_payload | unlink_id | v4_nc | alias | spawn;
 }  // namespace dflag
 
 /// The peer's flags with the "mandatory 25" shorthand bit expanded, as dist_util does.

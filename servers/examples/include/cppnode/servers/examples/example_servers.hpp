@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
@@ -30,6 +31,8 @@ struct ExampleOptions {
   std::chrono::milliseconds restart_period{5'000};
   /// Register the `{global, Name}` names (through connected BEAM nodes) as well as local ones.
   bool global_names = true;
+  /// Each server's mailbox bound (the node's `--max-mailbox`, `--overflow`); none by default.
+  std::optional<cnode::MailboxLimit> mailbox_limit{};
   /// Called (on the supervisor's strand) if the supervisor gives up; the app stops the node.
   std::function<void(const codec::Term& reason)> on_give_up;
 };
