@@ -120,14 +120,15 @@ class RawPeer {
   bool closed_by_node(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::vector<char> buf(4096);
-    while (std::chrono::steady_clock::now() < deadline) {
+    // Polls at least once, so a zero timeout asks "closed already?" rather than answering no.
+    do {
       pollfd p{fd_, POLLIN, 0};
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 1))) <= 0) continue;
+      if (::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0))) <= 0) continue;
       const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
       if (n <= 0) return true;
-    }
+    } while (std::chrono::steady_clock::now() < deadline);
     return false;
   }
 
