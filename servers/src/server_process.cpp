@@ -79,13 +79,20 @@ void ServerProcess::post_self(F&& f) {
 
 Started ServerProcess::start() {
   const auto& a = atoms();
-  std::unique_lock gate(gate_);
+  // Opens the gate on every way out, so that on_start sees init's outcome.
+  struct OpenGate {
+    std::atomic<bool>& init_done;
+    ~OpenGate() {
+      init_done.store(true, std::memory_order_release);
+      init_done.notify_all();
+    }
+  } open_gate{init_done_};
   const codec::Pid pid = node().spawn(shared_from_this());
   server_->process_ = this;
   if (options_.parent) node().link(pid, *options_.parent);
   if (options_.local_name && !node().register_name(*options_.local_name, pid)) {
     const auto holder = node().whereis(*options_.local_name);
-    init_exit_ = Term(a.normal);
+    init_exit_ = std::make_unique<Term>(a.normal);
     return {std::nullopt,
             codec::tuple(a.already_started, holder ? Term(*holder) : Term(a.undefined))};
   }
@@ -95,16 +102,16 @@ Started ServerProcess::start() {
   } catch (...) {
     Term reason = exception_reason(std::current_exception(), server_->module(), a.init, {});
     spdlog::error("GenServer {} failed to start: {}", display_name(), codec::to_string(reason));
-    init_exit_ = reason;
+    init_exit_ = std::make_unique<Term>(reason);
     return {std::nullopt, std::move(reason)};
   }
   Outcome& o = result->outcome();
   switch (o.action) {
     case Action::stop:
-      init_exit_ = o.reason;
+      init_exit_ = std::make_unique<Term>(o.reason);
       return {std::nullopt, std::move(o.reason)};
     case Action::ignore:
-      init_exit_ = Term(a.normal);
+      init_exit_ = std::make_unique<Term>(a.normal);
       return {std::nullopt, Term(a.ignore)};
     default:
       break;
@@ -119,7 +126,7 @@ Started ServerProcess::start() {
 }
 
 void ServerProcess::on_start() {
-  std::lock_guard gate(gate_);
+  init_done_.wait(false, std::memory_order_acquire);
   if (init_exit_) {
     exiting_ = true;
     node().exit_process(self(), *init_exit_);

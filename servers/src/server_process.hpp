@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -107,8 +107,10 @@ class ServerProcess final : public cnode::Process {
 
   std::unique_ptr<GenServer> server_;
   StartOptions options_;
-  std::mutex gate_;  // held by start() while init runs; on_start waits for it
-  std::optional<codec::Term> init_exit_;
+  // start() runs init and sets these, then opens the gate; on_start waits for it. A flag and a
+  // pointer rather than a mutex and an optional Term: a million idle servers pay for them.
+  std::atomic<bool> init_done_{false};
+  std::unique_ptr<codec::Term> init_exit_;  // set when init did not end in a running server
   Timeout init_timeout_;
   bool running_ = false;
   bool exiting_ = false;
