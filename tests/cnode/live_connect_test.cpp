@@ -125,10 +125,10 @@ TEST(LiveConnect, SimultaneousConnectsEndWithOneWorkingConnection) {
 }
 
 TEST(LiveConnect, IdleConnectionSurvivesOnTicks) {
+  std::atomic<bool> went_down{false};  // outlives the node, whose handler sets it
   Epmd epmd;
   LiveNode cpp(epmd, [](NodeConfig& c) { c.net_ticktime = std::chrono::seconds(1); });
   BeamNode beam(epmd, {.erl_args = {"-kernel", "net_ticktime", "1"}});
-  std::atomic<bool> went_down{false};
   cpp->on_node_event([&](const NodeEvent& e) {
     if (!e.up) went_down = true;
   });
@@ -140,10 +140,10 @@ TEST(LiveConnect, IdleConnectionSurvivesOnTicks) {
 }
 
 TEST(LiveConnect, SilentPeerIsDownAfterNetTicktime) {
+  std::atomic<bool> went_down{false};  // outlives the node, whose handler sets it
   Epmd epmd;
   LiveNode cpp(epmd, [](NodeConfig& c) { c.net_ticktime = std::chrono::seconds(1); });
   BeamNode beam(epmd);
-  std::atomic<bool> went_down{false};
   cpp->on_node_event([&](const NodeEvent& e) {
     if (!e.up) went_down = true;
   });

@@ -121,12 +121,12 @@ TEST_F(Fault, GarbageAndOversizedLengthsCloseOnlyThatConnection) {
     std::string name;
     auto raw = handshaken_peer(*cpp, cookie, name);
     raw->send(packet_header(announced) + "p" + std::string(1023, '\x83'));
-    EXPECT_FALSE(watch_rss(2s, rss_before + 16 * 1024))
+    EXPECT_FALSE(rss_is_meaningful && watch_rss(2s, rss_before + 16 * 1024))
         << "RSS went from " << rss_before << " KiB to " << rss_peak << " KiB";
     EXPECT_FALSE(raw->closed_by_node(1ms));
     // A MiB more arrives: the buffer grows by about that much, not to the announced size.
     raw->send(std::string(1U << 20, '\0'));
-    EXPECT_FALSE(watch_rss(1s, rss_before + 16 * 1024))
+    EXPECT_FALSE(rss_is_meaningful && watch_rss(1s, rss_before + 16 * 1024))
         << "RSS went from " << rss_before << " KiB to " << rss_peak << " KiB";
   }  // the test closes it: an ordinary nodedown for that peer only
   record_figure("rss_before_partial_60MiB_packet", static_cast<double>(rss_before), "KiB");
@@ -139,7 +139,7 @@ TEST_F(Fault, GarbageAndOversizedLengthsCloseOnlyThatConnection) {
     raw->send(packet_header(0xfffffff0U) + "p" + std::string(100, '\x83'));
     EXPECT_TRUE(raw->closed_by_node(10s));
     EXPECT_TRUE(cpp->wait_log("exceeds max_packet_size", 10s)) << cpp->stderr_text();
-    EXPECT_FALSE(watch_rss(500ms, rss_before + 16 * 1024));
+    EXPECT_FALSE(rss_is_meaningful && watch_rss(500ms, rss_before + 16 * 1024));
   }
 
   // 3. A complete packet of garbage (no pass-through byte, no term): closed.
@@ -204,7 +204,9 @@ TEST_F(Fault, HundredConnectDisconnectCyclesLeakNothing) {
   record_figure("fds_after_100_cycles", cpp->open_fds(), "fds");
   record_figure("rss_after_10_cycles", static_cast<double>(rss_warm), "KiB");
   record_figure("rss_after_100_cycles", static_cast<double>(rss_end), "KiB");
-  EXPECT_LT(rss_end - rss_warm, 16 * 1024) << rss_warm << " KiB -> " << rss_end << " KiB";
+  if (rss_is_meaningful) {
+    EXPECT_LT(rss_end - rss_warm, 16 * 1024) << rss_warm << " KiB -> " << rss_end << " KiB";
+  }
   // No process left behind by the registrations and RPCs each new connection starts.
   long procs_end = 0;
   EXPECT_TRUE(wait_until(

@@ -70,7 +70,9 @@ TEST_F(Fault, KilledClientNodeMidCallsLeavesServersServing) {
   record_figure("fds_after_4_client_kills", cpp->open_fds(), "fds");
   record_figure("rss_after_first_client_kill", static_cast<double>(rss_base), "KiB");
   record_figure("rss_after_last_client_kill", static_cast<double>(cpp->rss_kib()), "KiB");
-  EXPECT_LT(cpp->rss_kib() - rss_base, 16 * 1024);
+  if (rss_is_meaningful) {
+    EXPECT_LT(cpp->rss_kib() - rss_base, 16 * 1024);
+  }
   // Per-call work leaves no process behind (transient RPC helpers may need a moment to end).
   long procs_end = 0;
   EXPECT_TRUE(wait_until(

@@ -107,7 +107,9 @@ TEST_F(Soak, MillionCastsFromThreeNodesAreCountedExactly) {
                 "casts/s");
   record_figure("casts_rss_after_warm_up", static_cast<double>(rss_warm), "KiB");
   record_figure("casts_rss_after_1M", static_cast<double>(rss_end), "KiB");
-  EXPECT_LT(rss_end - rss_warm, rss_slack_kib) << rss_warm << " KiB -> " << rss_end << " KiB";
+  if (rss_is_meaningful) {
+    EXPECT_LT(rss_end - rss_warm, rss_slack_kib) << rss_warm << " KiB -> " << rss_end << " KiB";
+  }
   EXPECT_EQ(cpp->log_count("terminating"), 0U) << cpp->stderr_text();
 }
 
@@ -147,7 +149,9 @@ TEST_F(Soak, MillionCallsGetEveryReplyExactlyOnce) {
                 "calls/s");
   record_figure("calls_rss_after_warm_up", static_cast<double>(rss_warm), "KiB");
   record_figure("calls_rss_after_1M", static_cast<double>(rss_end), "KiB");
-  EXPECT_LT(rss_end - rss_warm, rss_slack_kib) << rss_warm << " KiB -> " << rss_end << " KiB";
+  if (rss_is_meaningful) {
+    EXPECT_LT(rss_end - rss_warm, rss_slack_kib) << rss_warm << " KiB -> " << rss_end << " KiB";
+  }
   EXPECT_EQ(cpp->log_count("terminating"), 0U) << cpp->stderr_text();
 }
 
