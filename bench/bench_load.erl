@@ -15,6 +15,8 @@ calls(Name, Concurrency, DurationMs, ServerOsPid) ->
     true = is_pid(Server),
     warm(Server),
     Cpu0 = cpu_ticks(ServerOsPid),
+    Client0 = cpu_ticks(list_to_integer(os:getpid())),
+    Busy0 = machine_ticks(),
     T0 = erlang:monotonic_time(microsecond),
     Deadline = T0 + DurationMs * 1000,
     Parent = self(),
@@ -23,12 +25,16 @@ calls(Name, Concurrency, DurationMs, ServerOsPid) ->
     Lats = lists:append([receive {done, P, L} -> L end || P <- Pids]),
     T1 = erlang:monotonic_time(microsecond),
     Cpu1 = cpu_ticks(ServerOsPid),
+    Client1 = cpu_ticks(list_to_integer(os:getpid())),
+    Busy1 = machine_ticks(),
     N = length(Lats),
     Sorted = lists:sort(Lats),
     Secs = (T1 - T0) / 1.0e6,
     #{calls => N, seconds => Secs, calls_per_s => N / Secs,
       p50_us => percentile(Sorted, N, 0.50), p99_us => percentile(Sorted, N, 0.99),
-      cpu_us_per_call => ticks_to_us(Cpu1 - Cpu0) / max(N, 1)}.
+      cpu_us_per_call => ticks_to_us(Cpu1 - Cpu0) / max(N, 1),
+      client_cpu_us_per_call => ticks_to_us(Client1 - Client0) / max(N, 1),
+      machine_busy_pct => busy_pct(Busy0, Busy1)}.
 
 %% Each of Concurrency senders casts PerSender {delete, K} messages, then one call that returns
 %% after the server has handled them all (messages between two processes stay ordered).
@@ -88,6 +94,18 @@ cpu_ticks(OsPid) ->
     binary_to_integer(lists:nth(12, Fields)) + binary_to_integer(lists:nth(13, Fields)).
 
 ticks_to_us(Ticks) -> Ticks * 10000.
+
+%% {Busy, Total} clock ticks of all CPUs from /proc/stat (idle and iowait count as not busy).
+machine_ticks() ->
+    {ok, Bin} = file:read_file("/proc/stat"),
+    [Cpu | _] = string:split(Bin, "\n"),
+    [_ | Fields] = string:lexemes(Cpu, " "),
+    Ticks = [binary_to_integer(F) || F <- Fields],
+    Idle = lists:nth(4, Ticks) + lists:nth(5, Ticks),
+    Total = lists:sum(Ticks),
+    {Total - Idle, Total}.
+
+busy_pct({B0, T0}, {B1, T1}) -> 100 * (B1 - B0) / max(T1 - T0, 1).
 
 rss_kib(OsPid) ->
     {ok, Bin} = file:read_file("/proc/" ++ integer_to_list(OsPid) ++ "/status"),

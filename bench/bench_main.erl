@@ -19,6 +19,8 @@ main([CppNode, BeamNode, CppOsPid, BeamOsPid, Secs]) ->
               {RC, RB} = both(fun({Name, Os}) -> bench_load:calls(Name, C, Ms, Os) end, Cpp, Beam),
               row(io_lib:format("calls/s, ~p callers", [C]), calls_per_s, RC, RB, higher),
               row(io_lib:format("server CPU us/call, ~p callers", [C]), cpu_us_per_call, RC, RB, lower),
+              row(io_lib:format("client node CPU us/call, ~p callers", [C]), client_cpu_us_per_call, RC, RB, lower),
+              row(io_lib:format("machine CPU busy %, ~p callers", [C]), machine_busy_pct, RC, RB, lower),
               case C of
                   8 -> ok;
                   _ ->
