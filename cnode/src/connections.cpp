@@ -135,6 +135,11 @@ void NodeImpl::handshake_nok(const std::shared_ptr<Peer>& peer,
   peer->expect_up_within(config.handshake_timeout);
 }
 
+bool NodeImpl::is_pending(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs) {
+  std::shared_lock lock(peers_mutex);
+  return peer && !peer->is_down() && peer->owner.lock() == hs;
+}
+
 void NodeImpl::handshake_failed(const std::shared_ptr<Peer>& peer,
                                 const std::shared_ptr<Handshake>& hs, const std::string& reason) {
   std::unique_lock lock(peers_mutex);

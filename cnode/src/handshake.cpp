@@ -75,6 +75,8 @@ void Handshake::arm_deadline() {
   }));
 }
 
+// A completion queued before abort() ran still arrives with success: every completion checks
+// aborted_, so a superseded attempt never goes on (its peer_ is gone).
 void Handshake::abort(std::string reason) {
   asio::post(strand_, [self = shared_from_this(), r = std::move(reason)] {
     if (self->done_) {
@@ -98,7 +100,7 @@ void Handshake::read_message(Next next) {
       socket_, asio::buffer(header_),
       asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
                                        const error_code& ec, std::size_t) mutable {
-        if (ec) {
+        if (ec || self->aborted_) {
           self->fail(ec == asio::error::eof ? "connection closed during the handshake"
                                             : "read failed during the handshake: " + ec.message(),
                      true);
@@ -114,7 +116,7 @@ void Handshake::read_message(Next next) {
             self->socket_, asio::buffer(self->body_),
             asio::bind_executor(
                 self->strand_, [self, next = std::move(next)](const error_code& ec2, std::size_t) {
-                  if (ec2) {
+                  if (ec2 || self->aborted_) {
                     self->fail("read failed during the handshake: " + ec2.message(), true);
                     return;
                   }
@@ -129,7 +131,7 @@ void Handshake::write(std::string bytes, std::function<void()> next) {
       socket_, asio::buffer(write_buf_),
       asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
                                        const error_code& ec, std::size_t) {
-        if (ec) {
+        if (ec || self->aborted_) {
           self->fail("write failed during the handshake: " + ec.message(), true);
           return;
         }
@@ -179,7 +181,7 @@ void Handshake::resolve() {
       tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
       asio::bind_executor(strand_, [self = shared_from_this()](
                                        const error_code& ec, const tcp::resolver::results_type& r) {
-        if (ec) {
+        if (ec || self->aborted_) {
           self->fail("cannot resolve host '" + self->peer_host_ + "': " + ec.message());
           return;
         }
@@ -192,7 +194,7 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
       epmd_socket_, endpoints,
       asio::bind_executor(strand_, [self = shared_from_this()](const error_code& ec,
                                                                const tcp::endpoint& ep) {
-        if (ec) {
+        if (ec || self->aborted_) {
           self->fail("cannot reach epmd on " + self->peer_host_ + ":" +
                      std::to_string(self->node_.config.epmd_port) + ": " + ec.message());
           return;
@@ -202,14 +204,14 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
         asio::async_write(
             self->epmd_socket_, asio::buffer(self->write_buf_),
             asio::bind_executor(self->strand_, [self, addr](const error_code& ec2, std::size_t) {
-              if (ec2) {
+              if (ec2 || self->aborted_) {
                 self->fail("epmd request failed: " + ec2.message());
                 return;
               }
               asio::async_read(self->epmd_socket_, asio::dynamic_buffer(self->epmd_reply_, 1024),
                                asio::bind_executor(
                                    self->strand_, [self, addr](const error_code& ec3, std::size_t) {
-                                     if (ec3 && ec3 != asio::error::eof) {
+                                     if ((ec3 && ec3 != asio::error::eof) || self->aborted_) {
                                        self->fail("epmd answer failed: " + ec3.message());
                                        return;
                                      }
@@ -231,7 +233,7 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
 void Handshake::connect_to(const tcp::endpoint& endpoint) {
   socket_.async_connect(endpoint, asio::bind_executor(strand_, [self = shared_from_this(),
                                                                 endpoint](const error_code& ec) {
-                          if (ec) {
+                          if (ec || self->aborted_) {
                             self->fail("cannot connect to " + endpoint.address().to_string() + ":" +
                                        std::to_string(endpoint.port()) + ": " + ec.message());
                             return;
@@ -263,7 +265,16 @@ void Handshake::on_status(std::span<const std::uint8_t> body) {
   if (*status == "ok" || *status == "ok_simultaneous") {
     next();
   } else if (*status == "alive") {
-    // The other side still has a connection from us it thinks is up; ours is the live attempt.
+    // The other side still has a connection with us it thinks is up. Like dist_util, answer
+    // whether this attempt still owns the set-up: an attempt superseded by the other side's own
+    // connection must say false, or that node kills its live connection to take this one.
+    if (!node_.is_pending(peer_, self)) {
+      // Superseded, as after abort(): routine, and the write's completion ends the attempt.
+      aborted_ = true;
+      abort_reason_ = "superseded by the connection from the other side";
+      write(detail::encode_status("false"), [] {});
+      return;
+    }
     write(detail::encode_status("true"), next);
   } else if (*status == "nok") {
     // Simultaneous connect that the other side wins: its connection to us will be the one.

@@ -202,6 +202,8 @@ struct NodeImpl {
   std::shared_ptr<Peer> replace_stale(const std::string& node_name,
                                       const std::shared_ptr<Handshake>& handshake);
   void handshake_nok(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs);
+  /// Whether `hs` still owns the set-up of `peer` (dist_util's is_pending, asked on `alive`).
+  bool is_pending(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs);
   void handshake_failed(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
                         const std::string& reason);
   void handshake_succeeded(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,

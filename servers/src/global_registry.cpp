@@ -264,7 +264,9 @@ void GlobalRegistry::check_done(const Term& name, std::uint64_t generation, Atom
       options_.rpc_timeout, [weak, name, generation, through](RpcOutcome r) {
         if (auto self = weak.lock()) {
           self->on_strand([name, generation, through, r = std::move(r)](GlobalRegistry& s) {
-            s.register_done(name, generation, through, r.ok ? r.value : Term());
+            // A failed call shows as rpc:call shows it, {badrpc, Reason}, not as an answer.
+            s.register_done(name, generation, through,
+                            r.ok ? r.value : codec::tuple(Atom("badrpc"), r.value));
           });
         }
       });

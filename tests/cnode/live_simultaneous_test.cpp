@@ -4,6 +4,9 @@
 // replaced by a new one ("alive").
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "live_node.hpp"
 #include "raw_peer.hpp"
 
@@ -93,6 +96,45 @@ TEST_F(Simultaneous, TheirAttemptWinsWhenTheirNameIsGreater) {
   EXPECT_TRUE(out->closed_by_node(std::chrono::seconds(10)));  // our own attempt is dropped
   expect_queued_message(in);  // and what was queued for it goes over the winner
   ASSERT_TRUE(wait_until([&] { return cpp->connected_nodes().size() == 1; }));
+}
+
+// The other node's answer to our attempt and its own attempt cross: our attempt is superseded
+// (aborted) while that answer may already be read. Whatever it was (nok, alive, or ok and the
+// rest of a handshake), the superseded attempt must stop — it once went on without its peer and
+// crashed the node — and the other node's connection is the one used.
+TEST_F(Simultaneous, AttemptSupersededWhileItsAnswerIsInFlightStops) {
+  const std::vector<std::string> answers{"nok", "alive", "ok"};
+  for (int round = 0; round < 450; ++round) {
+    const std::string& answer = answers[static_cast<std::size_t>(round) % answers.size()];
+    SCOPED_TRACE("round " + std::to_string(round) + ", answer " + answer);
+    const std::string alive = test_support::unique_name("zzz");  // sorts after "cpp_..."
+    const std::string fake = alive + "@" + host;
+    RawListener listener(epmd.port(), alive);
+    queue_message_to(fake);
+    auto out = accept_outgoing(listener);
+    ASSERT_TRUE(out);
+    RawPeer in(cpp->port());
+    in.send_name(fake);
+    if (answer == "ok") {
+      out->send(detail::encode_status("ok") +
+                detail::encode_challenge(detail::dflag::ours, 777, 1, fake));
+    } else {
+      out->send_status(answer);
+    }
+    ASSERT_EQ(in.read_status(), "ok_simultaneous");
+    ASSERT_EQ(in.finish_handshake("cppnode_test_cookie", cpp.name()), "");
+    if (answer == "ok") {
+      // If the attempt got as far as its challenge reply, complete it: it must still not win.
+      auto body = out->read_handshake_message();
+      std::string error;
+      if (auto reply = detail::parse_challenge_reply(body, error)) {
+        out->send(detail::encode_challenge_ack(
+            detail::handshake_digest(reply->challenge, "cppnode_test_cookie")));
+      }
+    }
+    expect_queued_message(in);
+    EXPECT_TRUE(out->closed_by_node(std::chrono::seconds(10)));
+  }
 }
 
 TEST_F(Simultaneous, StaleConnectionIsReplacedWhenTheNodeConnectsAgain) {
