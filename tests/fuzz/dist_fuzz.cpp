@@ -80,6 +80,7 @@ std::vector<std::string> reencode(const detail::ControlMessage& m) {
       detail::encode_monitor_exit(out[0], true, m.target, m.to, m.ref, m.payload);
       detail::encode_monitor_exit(out[1], false, m.target, m.to, m.ref, m.payload);
       break;
+    case Kind::spawn_request:  // the node answers SPAWN_REQUEST but never sends one
     case Kind::ignored:
       out.clear();
       break;
