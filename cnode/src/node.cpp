@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <stdexcept>
 #include <thread>
@@ -149,23 +150,25 @@ std::error_code NodeImpl::start(std::string* message) {
 }
 
 void NodeImpl::accept_next() {
-  acceptor.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-        return;
-      }
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (!stopping.load()) {
-      set_cloexec(socket.native_handle());
-      Handshake::start_incoming(*this, std::move(socket));
-    }
-    accept_next();
-  });
+  acceptor.async_accept(
+      asio::bind_executor(control, [this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+            return;
+          }
+          spdlog::warn("accept failed: {}", ec.message());
+        } else if (!stopping.load()) {
+          set_cloexec(socket.native_handle());
+          Handshake::start_incoming(*this, std::move(socket));
+        }
+        accept_next();
+      }));
 }
 
 void NodeImpl::watch_epmd() {
   epmd_socket.async_read_some(
-      asio::buffer(epmd_read_buf), [this](const boost::system::error_code& ec, std::size_t) {
+      asio::buffer(epmd_read_buf),
+      asio::bind_executor(control, [this](const boost::system::error_code& ec, std::size_t) {
         if (!ec) {
           watch_epmd();
         } else if (!stopping.load()) {
@@ -174,7 +177,7 @@ void NodeImpl::watch_epmd() {
               "it by name ({})",
               ec.message());
         }
-      });
+      }));
 }
 
 void NodeImpl::run() {
@@ -207,7 +210,7 @@ void NodeImpl::stop() {
   if (stopping.exchange(true)) {
     return;
   }
-  asio::post(io, [this] {
+  asio::post(control, [this] {
     spdlog::info("node {} stopping", config.node_name);
     boost::system::error_code ignored;
     acceptor.close(ignored);
@@ -244,8 +247,8 @@ void NodeImpl::wait_for_exits(std::chrono::steady_clock::time_point deadline) {
     return;
   }
   stop_timer.expires_after(std::chrono::milliseconds(2));
-  stop_timer.async_wait(
-      [this, deadline](const boost::system::error_code&) { wait_for_exits(deadline); });
+  stop_timer.async_wait(asio::bind_executor(
+      control, [this, deadline](const boost::system::error_code&) { wait_for_exits(deadline); }));
 }
 
 void NodeImpl::finish_stop() {
@@ -285,8 +288,8 @@ void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
     return;
   }
   stop_timer.expires_after(std::chrono::milliseconds(5));
-  stop_timer.async_wait(
-      [this, deadline](const boost::system::error_code&) { wait_for_peers(deadline); });
+  stop_timer.async_wait(asio::bind_executor(
+      control, [this, deadline](const boost::system::error_code&) { wait_for_peers(deadline); }));
 }
 
 // ---- Node ----

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -76,6 +77,9 @@ struct NodeImpl {
   std::uint32_t ref_salt = 0;
 
   // ---- Connections ----
+  // The acceptor, the epmd socket and the stop sequence are touched only on this strand once
+  // the node runs: Asio's I/O objects are not safe to use from two threads at once.
+  boost::asio::strand<boost::asio::io_context::executor_type> control{io.get_executor()};
   boost::asio::ip::tcp::acceptor acceptor;
   std::uint16_t listen_port = 0;
   boost::asio::ip::tcp::socket epmd_socket;  // open while registered

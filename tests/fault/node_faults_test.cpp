@@ -224,7 +224,8 @@ TEST_F(Fault, KilledCNodeExitsBlockedCallersAndItsGlobalNamesComeBack) {
   // And come back once more after the last kill.
   auto cpp = start_cpp({"--connect", b.node_name()});
   EXPECT_EQ(a.eval(registered + cpp->atom() + " end, 30000)."), "true");
-  EXPECT_EQ(a.eval("gen_server:call({global, kv_store}, {put, back, yes}, 5000)."), "ok");
+  EXPECT_EQ(a.eval("gen_server:call({global, kv_store}, {put, back, yes}, 5000)."), "ok")
+      << cpp->stderr_text();
   EXPECT_EQ(b.eval("gen_server:call({global, kv_store}, {get, back}, 5000)."), "yes");
 }
 
