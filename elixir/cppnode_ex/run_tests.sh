@@ -2,6 +2,9 @@
 # Runs the cppnode_ex ExUnit tests against the cppnode executable named by CPPNODE_EXECUTABLE,
 # with a private epmd on a free port (stopped on exit). Extra arguments go to `mix test`.
 # Needs no network: the Mix project has no dependencies.
+# With CPPNODE_EX_WORKDIR set, the project is copied there and built and tested in that copy,
+# so that two build trees (ctest sets it to one under each) never share `_build/` or the
+# per-test `tmp/` directories ExUnit makes under the working directory.
 set -euo pipefail
 
 if [[ -z "${CPPNODE_EXECUTABLE:-}" ]]; then
@@ -18,6 +21,12 @@ fi
 export CPPNODE_EXECUTABLE
 
 cd "$(dirname "$0")"
+if [[ -n "${CPPNODE_EX_WORKDIR:-}" ]]; then
+  mkdir -p "$CPPNODE_EX_WORKDIR"
+  rm -rf "$CPPNODE_EX_WORKDIR/lib" "$CPPNODE_EX_WORKDIR/test" "$CPPNODE_EX_WORKDIR/tmp"
+  cp -R mix.exs lib test "$CPPNODE_EX_WORKDIR/"
+  cd "$CPPNODE_EX_WORKDIR"
+fi
 export MIX_ENV=test HEX_OFFLINE=1
 
 epmd_pid=""
