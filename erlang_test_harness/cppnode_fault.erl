@@ -5,7 +5,7 @@
 -module(cppnode_fault).
 -export([call_load/4, cast_load/3, start_callers/2, calls_made/1, stop_callers/1,
          connect_cycles/4, start_blocked_calls/4, collect/2, wait_in_call/2, wait_until/2,
-         process_count/1]).
+         process_count/1, global_call/3]).
 
 -define(CALL_TIMEOUT, 30000).
 
@@ -172,6 +172,17 @@ start_blocked_calls(Dest, Request, N, Timeout) ->
     case [P || P <- Pids, wait_in_call(P, 10000) =/= P] of
         [] -> Pids;
         NotWaiting -> {not_waiting, NotWaiting}
+    end.
+
+%% gen_server:call({global, Name}, Request, Timeout): the reply, or, when the call exits, the
+%% exit reason with what this node saw then (the name's pid, its node, the connected nodes), so
+%% that a failed test says why.
+global_call(Name, Request, Timeout) ->
+    try gen_server:call({global, Name}, Request, Timeout)
+    catch exit:Reason ->
+        Where = global:whereis_name(Name),
+        {call_exited, Reason, {whereis, Where}, {nodes, nodes()},
+         {ping, case Where of P when is_pid(P) -> net_adm:ping(node(P)); _ -> none end}}
     end.
 
 %% The results of the calls started by start_blocked_calls/4: [{Result, Ms}].

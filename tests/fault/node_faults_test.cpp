@@ -192,10 +192,12 @@ TEST_F(Fault, KilledCNodeExitsBlockedCallersAndItsGlobalNamesComeBack) {
     ASSERT_EQ(a.eval(on_cpp), "true") << cpp->stderr_text();
     ASSERT_EQ(b.eval(on_cpp), "true") << cpp->stderr_text();
     // A restarted node starts empty.
-    EXPECT_EQ(a.eval("gen_server:call({global, kv_store}, {get, round}, 5000)."), "nil");
-    ASSERT_EQ(a.eval("gen_server:call({global, kv_store}, {put, round, " + std::to_string(round) +
+    EXPECT_EQ(a.eval("cppnode_fault:global_call(kv_store, {get, round}, 5000)."), "nil")
+        << cpp->stderr_text();
+    ASSERT_EQ(a.eval("cppnode_fault:global_call(kv_store, {put, round, " + std::to_string(round) +
                      "}, 5000)."),
-              "ok");
+              "ok")
+        << cpp->stderr_text();
 
     // Callers on both nodes wait (5 s timeout) in the suspended server when the node dies.
     ASSERT_EQ(a.eval("sys:suspend({global, kv_store})."), "ok");
@@ -224,9 +226,10 @@ TEST_F(Fault, KilledCNodeExitsBlockedCallersAndItsGlobalNamesComeBack) {
   // And come back once more after the last kill.
   auto cpp = start_cpp({"--connect", b.node_name()});
   EXPECT_EQ(a.eval(registered + cpp->atom() + " end, 30000)."), "true");
-  EXPECT_EQ(a.eval("gen_server:call({global, kv_store}, {put, back, yes}, 5000)."), "ok")
+  EXPECT_EQ(a.eval("cppnode_fault:global_call(kv_store, {put, back, yes}, 5000)."), "ok")
       << cpp->stderr_text();
-  EXPECT_EQ(b.eval("gen_server:call({global, kv_store}, {get, back}, 5000)."), "yes");
+  EXPECT_EQ(b.eval("cppnode_fault:global_call(kv_store, {get, back}, 5000)."), "yes")
+      << cpp->stderr_text();
 }
 
 }  // namespace
