@@ -146,7 +146,7 @@ struct NodeImpl {
   /// A message was refused: warns once per episode, and starts the exit for policy `exit`.
   void overflowed(const SlotPtr& slot, std::size_t max);
   /// Counts a message out of the mailbox as its handling starts.
-  void dequeue(const SlotPtr& slot);
+  void dequeue(const SlotPtr& slot) const;
   /// The registered name (if any) and pid, for logs.
   [[nodiscard]] std::string describe(const SlotPtr& slot) const;
   void exit_process(const codec::Pid& pid, const codec::Term& reason);

@@ -231,7 +231,7 @@ void NodeImpl::overflowed(const SlotPtr& slot, std::size_t max) {
   on_strand(slot, [this, reason = std::move(reason)](const SlotPtr& s) { do_exit(s, reason); });
 }
 
-void NodeImpl::dequeue(const SlotPtr& slot) {
+void NodeImpl::dequeue(const SlotPtr& slot) const {
   Process& p = *slot->process;
   if (ProcessTable::queued(p).fetch_sub(1, std::memory_order_relaxed) != 1) {
     return;

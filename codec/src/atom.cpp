@@ -139,7 +139,7 @@ class AtomTable {
 };
 
 AtomTable& table() {
-  static AtomTable* t = new AtomTable();
+  static auto* t = new AtomTable();
   return *t;
 }
 

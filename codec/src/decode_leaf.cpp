@@ -21,7 +21,7 @@ namespace {
 // would only make us allocate.
 constexpr std::size_t max_deflate_ratio = 1032;
 // Erlang's atoms hold at most 255 characters of up to 4 UTF-8 bytes each.
-constexpr std::size_t max_atom_utf8_bytes = 255 * 4;
+constexpr std::size_t max_atom_utf8_bytes = std::size_t{255} * 4;
 
 // Old formats carry a 2-bit creation.
 bool is_tiny_creation(std::uint32_t c) { return c <= 3; }
@@ -86,7 +86,7 @@ bool Decoder::leaf(Term& out) {
       return true;
     case tag::new_float: {
       if (!need(8, t, "the value")) return false;
-      const double d = std::bit_cast<double>(u64());
+      const auto d = std::bit_cast<double>(u64());
       if (!std::isfinite(d)) {
         return fail_at(position() - 9, errc::bad_value,
                        "expected a finite float in NEW_FLOAT_EXT, got NaN or infinity");
@@ -135,7 +135,7 @@ bool Decoder::leaf(Term& out) {
     case tag::pid: {
       Pid p;
       if (!pid(t, p)) return false;
-      out = std::move(p);
+      out = p;
       return true;
     }
     case tag::new_port:
@@ -316,7 +316,7 @@ bool Decoder::bit_binary(Term& out) {
   bs.bits_in_last = bits;
   // The unused low bits are not part of the value.
   bs.bytes.back() =
-      static_cast<char>(static_cast<unsigned char>(bs.bytes.back()) & (0xFF00u >> bits));
+      static_cast<char>(static_cast<unsigned char>(bs.bytes.back()) & (0xFF00U >> bits));
   return true;
 }
 
@@ -353,7 +353,7 @@ bool Decoder::port(std::uint8_t t, Term& out) {
                      "expected creation 0..3 in PORT_EXT, got " + std::to_string(p.creation));
     }
   }
-  out = std::move(p);
+  out = p;
   return true;
 }
 
@@ -394,13 +394,13 @@ bool Decoder::reference(std::uint8_t t, Term& out) {
                      "expected creation 0..3 in " + std::string(tag_name(t)) + ", got " +
                          std::to_string(r.creation));
     }
-    if (r.ids[0] >= (1u << 18)) {
+    if (r.ids[0] >= (1U << 18)) {
       return fail_at(start, errc::bad_value,
                      "expected an 18-bit first id in " + std::string(tag_name(t)) + ", got " +
                          std::to_string(r.ids[0]));
     }
   }
-  out = std::move(r);
+  out = r;
   return true;
 }
 
@@ -538,7 +538,7 @@ bool Decoder::compressed(Term& out) {
   zs.avail_in =
       static_cast<uInt>(std::min<std::size_t>(remaining(), std::numeric_limits<uInt>::max()));
   // Grow the output as data really inflates rather than trusting the announced size.
-  std::string buf(std::min<std::size_t>(size + 1, 64 * 1024), '\0');
+  std::string buf(std::min<std::size_t>(size + 1, std::size_t{64} * 1024), '\0');
   std::size_t produced = 0;
   int rc = Z_OK;
   for (;;) {

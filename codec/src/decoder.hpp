@@ -70,13 +70,15 @@ class Decoder {
                                                   std::size_t used);
 
   bool need(std::size_t n, std::uint8_t t, const char* what) {
-    if (remaining() >= n) [[likely]]
+    if (remaining() >= n) [[likely]] {
       return true;
+    }
     return fail_need(n, t, what);
   }
   bool enter(std::size_t depth) {
-    if (depth < options_.max_depth) [[likely]]
+    if (depth < options_.max_depth) [[likely]] {
       return true;
+    }
     return fail_depth();
   }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -166,8 +167,8 @@ class Encoder {
   }
   static bool is_key_sorted(const Map& m) {
     for (std::size_t i = 1; i < m.entries.size(); ++i) {
-      if (detail::compare(m.entries[i - 1].first, m.entries[i].first, detail::NumberOrder::exact) >
-          0) {
+      if (std::is_gt(detail::compare(m.entries[i - 1].first, m.entries[i].first,
+                                     detail::NumberOrder::exact))) {
         return false;
       }
     }
@@ -198,8 +199,9 @@ class Encoder {
       }
       if (all_bytes) {  // term_to_binary writes such lists as STRING_EXT
         char* p = put16(put8(room(3 + n), tag::string), static_cast<std::uint16_t>(n));
-        for (const auto& e : l.elements)
+        for (const auto& e : l.elements) {
           p = put8(p, static_cast<std::uint8_t>(*e.get_if<std::int64_t>()));
+        }
         done(p);
         return;
       }
@@ -218,8 +220,7 @@ class Encoder {
       done(put8(room(1), tag::nil));
     } else if (n <= 0xFFFF) {
       char* p = put16(put8(room(3 + n), tag::string), static_cast<std::uint16_t>(n));
-      std::memcpy(p, s.bytes.data(), n);
-      done(p + n);
+      done(std::copy_n(s.bytes.data(), n, p));
     } else {  // too long for STRING_EXT: a LIST_EXT of SMALL_INTEGER_EXT
       char* p = put32(put8(room(6 + 2 * n), tag::list), static_cast<std::uint32_t>(n));
       for (char c : s.bytes) p = put8(put8(p, tag::small_integer), static_cast<std::uint8_t>(c));
@@ -229,15 +230,13 @@ class Encoder {
   void value(const Binary& b) {
     const std::size_t n = b.bytes.size();
     char* p = put32(put8(room(5 + n), tag::binary), static_cast<std::uint32_t>(n));
-    std::memcpy(p, b.bytes.data(), n);
-    done(p + n);
+    done(std::copy_n(b.bytes.data(), n, p));
   }
   void value(const BitString& b) {
     const std::size_t n = b.bytes.size();
     char* p = put32(put8(room(6 + n), tag::bit_binary), static_cast<std::uint32_t>(n));
     p = put8(p, b.bits_in_last);
-    std::memcpy(p, b.bytes.data(), n);
-    done(p + n);
+    done(std::copy_n(b.bytes.data(), n, p));
   }
 
   std::string& out_;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <ostream>
 #include <string>
 
@@ -96,10 +98,7 @@ bool is_reserved_word(std::string_view s) {
       "after", "and",  "andalso", "band",   "begin",   "bnot", "bor", "bsl",  "bsr",
       "bxor",  "case", "catch",   "cond",   "div",     "end",  "fun", "if",   "let",
       "not",   "of",   "or",      "orelse", "receive", "rem",  "try", "when", "xor"};
-  for (auto w : words) {
-    if (w == s) return true;
-  }
-  return false;
+  return std::ranges::find(words, s) != std::end(words);
 }
 
 bool atom_needs_quotes(std::string_view name) {
@@ -146,8 +145,8 @@ void write_big(std::string& out, const BigInt& b) {
     std::uint64_t rem = 0;
     for (std::size_t i = limbs.size(); i-- > 0;) {
       const std::uint64_t cur = (rem << 32) | limbs[i];
-      limbs[i] = static_cast<std::uint32_t>(cur / 1000000000u);
-      rem = cur % 1000000000u;
+      limbs[i] = static_cast<std::uint32_t>(cur / 1000000000U);
+      rem = cur % 1000000000U;
     }
     chunks.push_back(static_cast<std::uint32_t>(rem));
     while (!limbs.empty() && limbs.back() == 0) limbs.pop_back();
@@ -215,23 +214,22 @@ void write_float(std::string& out, double d) {
     out.append(digits);
     out.append(static_cast<std::size_t>(ryu_exp), '0');
     out.append(".0");
-  } else if (n + ryu_exp > 0) {
-    const auto whole = static_cast<std::size_t>(n + ryu_exp);
+  } else if (const int whole_digits = n + ryu_exp; whole_digits > 0) {
+    const auto whole = static_cast<std::size_t>(whole_digits);
     out.append(digits, 0, whole);
     out.push_back('.');
     out.append(digits, whole);
   } else {
     out.append("0.");
-    out.append(static_cast<std::size_t>(-(n + ryu_exp)), '0');
+    const int zeros = -(n + ryu_exp);
+    out.append(static_cast<std::size_t>(zeros), '0');
     out.append(digits);
   }
 }
 
 bool printable_bytes(std::string_view b) {
-  for (char c : b) {
-    if (!printable_char(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
+  return std::ranges::all_of(b,
+                             [](char c) { return printable_char(static_cast<unsigned char>(c)); });
 }
 
 class Printer {
@@ -349,13 +347,10 @@ class Printer {
     out_.push_back(']');
   }
   static bool printable_list(const List& l) {
-    for (const auto& e : l.elements) {
+    return std::ranges::all_of(l.elements, [](const Term& e) {
       const auto* i = e.get_if<std::int64_t>();
-      if (i == nullptr || *i < 0 || *i > 255 || !printable_char(static_cast<std::uint32_t>(*i))) {
-        return false;
-      }
-    }
-    return true;
+      return i != nullptr && *i >= 0 && *i <= 255 && printable_char(static_cast<std::uint32_t>(*i));
+    });
   }
   void value(const String& s) {
     if (s.bytes.empty()) {

@@ -97,7 +97,7 @@ SO cmp_big_double(const BigInt& b, double d) {
   return cmp_big(b, double_to_big(d));
 }
 
-SO reverse(SO o) { return 0 <=> o; }
+SO reverse(SO o) { return o == SO::less ? SO::greater : o == SO::greater ? SO::less : o; }
 
 // Numeric comparison of two numbers (int64, BigInt or double) by value.
 SO cmp_numbers(const Term::Variant& a, const Term::Variant& b) {
@@ -193,7 +193,7 @@ SO cmp_lists(const Term& ta, const Term& tb, NumberOrder order) {
   } else {
     for (std::size_t i = 0; i < n; ++i) {
       const SO c = cmp_heads(a, i, b, order);
-      if (c != 0) return c;
+      if (std::is_neq(c)) return c;
     }
   }
   if (a.heads > n) return cmp_rest_list_vs_tail(b.tail);
@@ -242,7 +242,7 @@ SO cmp_bits(const Term& ta, const Term& tb) {
   const int c = std::memcmp(a.bytes->data(), b.bytes->data(), full);
   if (c != 0) return from_int(c);
   if (const std::size_t rem = n % 8; rem != 0) {
-    const auto mask = static_cast<unsigned>(0xFF00u >> rem) & 0xFFu;
+    const auto mask = static_cast<unsigned>(0xFF00U >> rem) & 0xFFU;
     const unsigned x = static_cast<unsigned char>((*a.bytes)[full]) & mask;
     const unsigned y = static_cast<unsigned char>((*b.bytes)[full]) & mask;
     if (x != y) return cmp3(x, y);
@@ -258,7 +258,7 @@ SO cmp_nodes(Atom a, std::uint32_t ca, Atom b, std::uint32_t cb) {
 }
 
 SO cmp_refs(const Reference& a, const Reference& b) {
-  if (SO c = cmp_nodes(a.node, a.creation, b.node, b.creation); c != 0) return c;
+  if (SO c = cmp_nodes(a.node, a.creation, b.node, b.creation); std::is_neq(c)) return c;
   // Erlang compares the id words from the most significant (last) one, shorter ones padded.
   const std::size_t n = std::min<std::size_t>(std::max(a.length, b.length), 5);
   for (std::size_t i = n; i-- > 0;) {
@@ -277,7 +277,7 @@ SO cmp_pids(const Pid& a, const Pid& b) {
 }
 
 SO cmp_ports(const Port& a, const Port& b) {
-  if (SO c = cmp_nodes(a.node, a.creation, b.node, b.creation); c != 0) return c;
+  if (SO c = cmp_nodes(a.node, a.creation, b.node, b.creation); std::is_neq(c)) return c;
   return cmp3(a.id, b.id);
 }
 
@@ -288,7 +288,7 @@ SO cmp_tuples(const Tuple& a, const Tuple& b, NumberOrder order) {
     return cmp3(a.elements.size(), b.elements.size());
   }
   for (std::size_t i = 0; i < a.elements.size(); ++i) {
-    if (SO c = detail::compare(a.elements[i], b.elements[i], order); c != 0) return c;
+    if (SO c = detail::compare(a.elements[i], b.elements[i], order); std::is_neq(c)) return c;
   }
   return SO::equal;
 }
@@ -298,12 +298,13 @@ SO cmp_maps(const Map& a, const Map& b, NumberOrder order) {
   const auto ea = detail::sorted_entries(a);
   const auto eb = detail::sorted_entries(b);
   for (std::size_t i = 0; i < ea.size(); ++i) {
-    if (SO c = detail::compare(ea[i]->first, eb[i]->first, detail::NumberOrder::exact); c != 0) {
+    if (SO c = detail::compare(ea[i]->first, eb[i]->first, detail::NumberOrder::exact);
+        std::is_neq(c)) {
       return c;
     }
   }
   for (std::size_t i = 0; i < ea.size(); ++i) {
-    if (SO c = detail::compare(ea[i]->second, eb[i]->second, order); c != 0) return c;
+    if (SO c = detail::compare(ea[i]->second, eb[i]->second, order); std::is_neq(c)) return c;
   }
   return SO::equal;
 }
@@ -334,7 +335,7 @@ std::vector<const std::pair<Term, Term>*> sorted_entries(const Map& m) {
   v.reserve(m.entries.size());
   for (const auto& e : m.entries) v.push_back(&e);
   std::sort(v.begin(), v.end(), [](const auto* x, const auto* y) {
-    return compare(x->first, y->first, NumberOrder::exact) < 0;
+    return std::is_lt(compare(x->first, y->first, NumberOrder::exact));
   });
   return v;
 }
@@ -343,8 +344,9 @@ std::strong_ordering compare(const Term& a, const Term& b, NumberOrder order) {
   const Kind ka = a.kind();
   const Kind kb = b.kind();
   if (is_number_kind(ka) && is_number_kind(kb)) {
-    if (order == NumberOrder::exact && ka != kb)
+    if (order == NumberOrder::exact && ka != kb) {
       return ka == Kind::integer ? SO::less : SO::greater;
+    }
     return cmp_numbers(a.variant(), b.variant());
   }
   if (ka != kb) return cmp3(kind_rank(ka), kind_rank(kb));
@@ -397,7 +399,7 @@ SO cmp_funs(const Fun& a, const Fun& b, NumberOrder order) {
   const auto eb = detail::fun_environment(b);
   if (ea.size() != eb.size()) return cmp3(ea.size(), eb.size());
   for (std::size_t i = 0; i < ea.size(); ++i) {
-    if (SO c = detail::compare(ea[i], eb[i], order); c != 0) return c;
+    if (SO c = detail::compare(ea[i], eb[i], order); std::is_neq(c)) return c;
   }
   // Same code and environment but other bytes (e.g. another creator pid).
   return cmp3(a.encoded, b.encoded);
@@ -446,7 +448,7 @@ Term::Term(BitString v) {
   }
   // Unused low bits are not part of the value: zero them so equal bitstrings have equal bytes.
   auto& last = v.bytes.back();
-  last = static_cast<char>(static_cast<unsigned char>(last) & (0xFF00u >> v.bits_in_last));
+  last = static_cast<char>(static_cast<unsigned char>(last) & (0xFF00U >> v.bits_in_last));
   value_ = std::move(v);
 }
 
@@ -499,8 +501,9 @@ std::vector<Term> Term::list_elements() const {
   if (const auto* s = get_if<String>()) {
     std::vector<Term> v;
     v.reserve(s->bytes.size());
-    for (char c : s->bytes)
+    for (char c : s->bytes) {
       v.emplace_back(static_cast<std::int64_t>(static_cast<unsigned char>(c)));
+    }
     return v;
   }
   throw_wrong_kind("list");
@@ -527,11 +530,10 @@ const Term* Map::find(const Term& key) const {
 
 bool operator==(const Map& a, const Map& b) {
   if (a.entries.size() != b.entries.size()) return false;
-  for (const auto& [k, v] : a.entries) {
-    const Term* w = b.find(k);
-    if (w == nullptr || !(*w == v)) return false;
-  }
-  return true;
+  return std::ranges::all_of(a.entries, [&b](const auto& entry) {
+    const Term* w = b.find(entry.first);
+    return w != nullptr && *w == entry.second;
+  });
 }
 
 bool operator==(const Term& a, const Term& b) {
@@ -543,18 +545,14 @@ bool operator==(const Term& a, const Term& b) {
       [&b](const auto& x) -> bool {
         using X = std::decay_t<decltype(x)>;
         const X& y = *std::get_if<X>(&b.variant());
-        if constexpr (std::is_same_v<X, double>) {
-          return x == y;  // -0.0 =:= 0.0 in OTP 25
-        } else {
-          return x == y;
-        }
+        return x == y;  // for floats, -0.0 == 0.0 as -0.0 =:= 0.0 in OTP 25
       },
       a.variant());
 }
 
 std::strong_ordering operator<=>(const Term& a, const Term& b) {
   const SO c = detail::compare(a, b, detail::NumberOrder::erlang);
-  if (c != 0) return c;
+  if (std::is_neq(c)) return c;
   return detail::compare(a, b, detail::NumberOrder::exact);
 }
 
@@ -562,6 +560,7 @@ std::weak_ordering erlang_compare(const Term& a, const Term& b) {
   return detail::compare(a, b, detail::NumberOrder::erlang);
 }
 
+// NOLINTNEXTLINE(bugprone-exception-escape): std::visit cannot throw here (see the declaration).
 std::size_t Term::hash() const noexcept {
   return std::visit(
       [this](const auto& x) -> std::size_t {

@@ -18,21 +18,22 @@ inline std::ptrdiff_t utf8_length(std::string_view s) noexcept {
     const unsigned c = *p;
     if (c < 0x80) {
       ++p;
-    } else if (c < 0xC2) {
+    } else if (c < 0xC2) {  // NOLINT(bugprone-branch-clone): the ranges in order, like the table
       return -1;
     } else if (c < 0xE0) {
       if (end - p < 2 || (p[1] & 0xC0) != 0x80) return -1;
       p += 2;
     } else if (c < 0xF0) {
       if (end - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return -1;
-      const unsigned cp = ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+      const unsigned cp = ((c & 0x0FU) << 12) | ((p[1] & 0x3FU) << 6) | (p[2] & 0x3FU);
       if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
       p += 3;
     } else if (c < 0xF5) {
-      if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+      if (end - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) {
         return -1;
+      }
       const unsigned cp =
-          ((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+          ((c & 0x07U) << 18) | ((p[1] & 0x3FU) << 12) | ((p[2] & 0x3FU) << 6) | (p[3] & 0x3FU);
       if (cp < 0x10000 || cp > 0x10FFFF) return -1;
       p += 4;
     } else {
@@ -46,19 +47,19 @@ inline std::ptrdiff_t utf8_length(std::string_view s) noexcept {
 /// Decodes the code point at `s[i]` of valid UTF-8 and advances `i`.
 inline std::uint32_t utf8_next(std::string_view s, std::size_t& i) noexcept {
   const auto c = static_cast<unsigned char>(s[i]);
-  auto cont = [&](std::size_t k) { return static_cast<std::uint32_t>(s[i + k]) & 0x3Fu; };
+  auto cont = [&](std::size_t k) { return static_cast<std::uint32_t>(s[i + k]) & 0x3FU; };
   std::uint32_t cp;
   if (c < 0x80) {
     cp = c;
     i += 1;
   } else if (c < 0xE0) {
-    cp = ((c & 0x1Fu) << 6) | cont(1);
+    cp = ((c & 0x1FU) << 6) | cont(1);
     i += 2;
   } else if (c < 0xF0) {
-    cp = ((c & 0x0Fu) << 12) | (cont(1) << 6) | cont(2);
+    cp = ((c & 0x0FU) << 12) | (cont(1) << 6) | cont(2);
     i += 3;
   } else {
-    cp = ((c & 0x07u) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3);
+    cp = ((c & 0x07U) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3);
     i += 4;
   }
   return cp;

@@ -72,7 +72,7 @@ Term node_stats(const cnode::Node& node, std::size_t top) {
 std::unique_ptr<GenServer> make_stats_server() { return std::make_unique<StatsServer>(); }
 
 Supervisor::StartResult start_operations(cnode::Node& node,
-                                         std::shared_ptr<const RpcFunctions> functions,
+                                         const std::shared_ptr<const RpcFunctions>& functions,
                                          std::function<void(const Term& reason)> on_give_up) {
   const Atom rex("rex");
   std::vector<ChildSpec> children;
@@ -88,7 +88,7 @@ Supervisor::StartResult start_operations(cnode::Node& node,
 }
 
 void register_node_functions(const std::shared_ptr<RpcFunctions>& functions, cnode::Node& node,
-                             std::string version) {
+                             const std::string& version) {
   functions->register_function(cppnode_atom, stats_atom, 0,
                                [&node](const std::vector<Term>&) { return node_stats(node); });
   functions->register_function(

@@ -202,13 +202,12 @@ void Supervisor::give_up() {
 
 void Supervisor::shut_down_children() {
   // Last started, first stopped.
-  for (auto it = children_.rbegin(); it != children_.rend();
-       ++it) {  // NOLINT(modernize-loop-convert)
-    if (it->pid) {
-      node().exit_signal(self(), *it->pid, Term(detail::atoms().shutdown));
-      it->pid.reset();
+  std::for_each(children_.rbegin(), children_.rend(), [this](Child& child) {
+    if (child.pid) {
+      node().exit_signal(self(), *child.pid, Term(detail::atoms().shutdown));
+      child.pid.reset();
     }
-  }
+  });
 }
 
 void Supervisor::handle_call(codec::Tuple& message) {

@@ -26,7 +26,7 @@ std::strong_ordering compare_sequences(const std::vector<Term>& a, const std::ve
                                        Compare compare) {
   const std::size_t n = std::min(a.size(), b.size());
   for (std::size_t i = 0; i < n; ++i) {
-    if (auto c = compare(a[i], b[i]); c != 0) return c;
+    if (auto c = compare(a[i], b[i]); std::is_neq(c)) return c;
   }
   return a.size() <=> b.size();
 }
@@ -35,8 +35,9 @@ std::vector<const std::pair<Term, Term>*> sorted_entries(const codec::Map& m) {
   std::vector<const std::pair<Term, Term>*> out;
   out.reserve(m.entries.size());
   for (const auto& e : m.entries) out.push_back(&e);
-  std::sort(out.begin(), out.end(),
-            [](const auto* x, const auto* y) { return map_key_compare(x->first, y->first) < 0; });
+  std::sort(out.begin(), out.end(), [](const auto* x, const auto* y) {
+    return std::is_lt(map_key_compare(x->first, y->first));
+  });
   return out;
 }
 
@@ -97,10 +98,10 @@ std::strong_ordering map_key_compare(const Term& a, const Term& b) {
       const auto ex = sorted_entries(x);
       const auto ey = sorted_entries(y);
       for (std::size_t i = 0; i < ex.size(); ++i) {
-        if (auto c = map_key_compare(ex[i]->first, ey[i]->first); c != 0) return c;
+        if (auto c = map_key_compare(ex[i]->first, ey[i]->first); std::is_neq(c)) return c;
       }
       for (std::size_t i = 0; i < ex.size(); ++i) {
-        if (auto c = map_key_compare(ex[i]->second, ey[i]->second); c != 0) return c;
+        if (auto c = map_key_compare(ex[i]->second, ey[i]->second); std::is_neq(c)) return c;
       }
       return std::strong_ordering::equal;
     }

@@ -21,8 +21,9 @@ class Counter final : public GenServer {
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
-    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == get_count_atom)
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == get_count_atom) {
       return reply(count_);
+    }
     return no_match();
   }
 

@@ -36,8 +36,9 @@ class ErlKVStore final : public GenServer {
     if (codec::match(request, get_atom, &key)) {
       return reply(get_or(map_, key, undefined));
     }
-    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == all_atom)
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == all_atom) {
       return reply(to_term(map_));
+    }
     return reply(codec::tuple(Atom("error"), Atom("unknown_request")));
   }
 

@@ -47,11 +47,11 @@ class Result {
   [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
   /// The value; throws `std::runtime_error` with the error's text if there is none.
-  T& value() & {
+  [[nodiscard]] T& value() & {
     check();
     return std::get<0>(v_);
   }
-  const T& value() const& {
+  [[nodiscard]] const T& value() const& {
     check();
     return std::get<0>(v_);
   }

@@ -34,13 +34,13 @@ std::unique_ptr<GenServer> make_stats_server();
 /// (`node_stats`), `cppnode:version/0` (`version` as a binary) and `cppnode:functions/0` (the
 /// `[{Module, Function, Arity}]` registered in `functions`). `node` must outlive them.
 void register_node_functions(const std::shared_ptr<RpcFunctions>& functions, cnode::Node& node,
-                             std::string version);
+                             const std::string& version);
 
 /// Starts `make_rex(functions)` as `rex` and `make_stats_server()` as `cppnode` under a
 /// one_for_one supervisor registered as `cppnode_ops_sup`, and `serve_rpc_spawns(node)`;
 /// `on_give_up` as in `SupervisorOptions`. Returns the supervisor, or why it could not start.
 Supervisor::StartResult start_operations(
-    cnode::Node& node, std::shared_ptr<const RpcFunctions> functions,
+    cnode::Node& node, const std::shared_ptr<const RpcFunctions>& functions,
     std::function<void(const codec::Term& reason)> on_give_up = {});
 
 }  // namespace cppnode::servers

@@ -16,7 +16,7 @@ std::strong_ordering map_key_compare(const codec::Term& a, const codec::Term& b)
 
 struct MapKeyLess {
   bool operator()(const codec::Term& a, const codec::Term& b) const {
-    return map_key_compare(a, b) < 0;
+    return std::is_lt(map_key_compare(a, b));
   }
 };
 

@@ -75,7 +75,7 @@ class PacketReader {
     }
     // Grow toward the pending packet at most geometrically, so a large length field costs memory
     // only in proportion to the bytes that have actually arrived.
-    constexpr std::size_t min_growth = 64 * 1024;
+    constexpr std::size_t min_growth = std::size_t{64} * 1024;
     const std::size_t want =
         std::max(min_read, std::min(pending_need_, std::max(buf_.size(), min_growth)));
     if (buf_.size() - end_ < want) {
