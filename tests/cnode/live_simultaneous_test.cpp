@@ -4,6 +4,7 @@
 // replaced by a new one ("alive").
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,26 @@ class Simultaneous : public ::testing::Test {
     EXPECT_EQ(m->payload, Term(Atom("queued")));
   }
 
+  /// Two attempts under way at once between the C node and a fake node named `prefix_N@host`:
+  /// the C node's own, accepted on the fake node's listener as `out` (its send_name read), and
+  /// the fake node's, `in`, which has sent its name.
+  struct Crossing {
+    Crossing(Simultaneous& test, const std::string& prefix)
+        : alive(test_support::unique_name(prefix)),
+          fake(alive + "@" + test.host),
+          listener(test.epmd.port(), alive) {
+      test.queue_message_to(fake);
+      out = test.accept_outgoing(listener);
+      in = std::make_unique<RawPeer>(test.cpp->port());
+      in->send_name(fake);
+    }
+    std::string alive;
+    std::string fake;
+    RawListener listener;
+    std::unique_ptr<RawPeer> out;
+    std::unique_ptr<RawPeer> in;
+  };
+
   Epmd epmd;
   LiveNode cpp{epmd};
   std::shared_ptr<Probe> probe = [this] {
@@ -68,33 +89,21 @@ class Simultaneous : public ::testing::Test {
 };
 
 TEST_F(Simultaneous, OurAttemptWinsWhenOurNameIsGreater) {
-  const std::string alive = test_support::unique_name("aaa");  // sorts before "cpp_..."
-  const std::string fake = alive + "@" + host;
-  RawListener listener(epmd.port(), alive);
-  queue_message_to(fake);
-  auto out = accept_outgoing(listener);
-  ASSERT_TRUE(out);
-  RawPeer in(cpp->port());
-  in.send_name(fake);
-  EXPECT_EQ(in.read_status(), "nok");
-  EXPECT_TRUE(in.closed_by_node(std::chrono::seconds(10)));
-  accept_handshake(*out, fake, "ok");
-  expect_queued_message(*out);
+  Crossing c(*this, "aaa");  // sorts before "cpp_..."
+  ASSERT_TRUE(c.out);
+  EXPECT_EQ(c.in->read_status(), "nok");
+  EXPECT_TRUE(c.in->closed_by_node(std::chrono::seconds(10)));
+  accept_handshake(*c.out, c.fake, "ok");
+  expect_queued_message(*c.out);
 }
 
 TEST_F(Simultaneous, TheirAttemptWinsWhenTheirNameIsGreater) {
-  const std::string alive = test_support::unique_name("zzz");  // sorts after "cpp_..."
-  const std::string fake = alive + "@" + host;
-  RawListener listener(epmd.port(), alive);
-  queue_message_to(fake);
-  auto out = accept_outgoing(listener);
-  ASSERT_TRUE(out);
-  RawPeer in(cpp->port());
-  in.send_name(fake);
-  EXPECT_EQ(in.read_status(), "ok_simultaneous");
-  EXPECT_EQ(in.finish_handshake("cppnode_test_cookie", cpp.name()), "");
-  EXPECT_TRUE(out->closed_by_node(std::chrono::seconds(10)));  // our own attempt is dropped
-  expect_queued_message(in);  // and what was queued for it goes over the winner
+  Crossing c(*this, "zzz");  // sorts after "cpp_..."
+  ASSERT_TRUE(c.out);
+  EXPECT_EQ(c.in->read_status(), "ok_simultaneous");
+  EXPECT_EQ(c.in->finish_handshake("cppnode_test_cookie", cpp.name()), "");
+  EXPECT_TRUE(c.out->closed_by_node(std::chrono::seconds(10)));  // our own attempt is dropped
+  expect_queued_message(*c.in);  // and what was queued for it goes over the winner
   ASSERT_TRUE(wait_until([&] { return cpp->connected_nodes().size() == 1; }));
 }
 
@@ -107,33 +116,27 @@ TEST_F(Simultaneous, AttemptSupersededWhileItsAnswerIsInFlightStops) {
   for (int round = 0; round < 450; ++round) {
     const std::string& answer = answers[static_cast<std::size_t>(round) % answers.size()];
     SCOPED_TRACE("round " + std::to_string(round) + ", answer " + answer);
-    const std::string alive = test_support::unique_name("zzz");  // sorts after "cpp_..."
-    const std::string fake = alive + "@" + host;
-    RawListener listener(epmd.port(), alive);
-    queue_message_to(fake);
-    auto out = accept_outgoing(listener);
-    ASSERT_TRUE(out);
-    RawPeer in(cpp->port());
-    in.send_name(fake);
+    Crossing c(*this, "zzz");  // sorts after "cpp_..."
+    ASSERT_TRUE(c.out);
     if (answer == "ok") {
-      out->send(detail::encode_status("ok") +
-                detail::encode_challenge(detail::dflag::ours, 777, 1, fake));
+      c.out->send(detail::encode_status("ok") +
+                  detail::encode_challenge(detail::dflag::ours, 777, 1, c.fake));
     } else {
-      out->send_status(answer);
+      c.out->send_status(answer);
     }
-    ASSERT_EQ(in.read_status(), "ok_simultaneous");
-    ASSERT_EQ(in.finish_handshake("cppnode_test_cookie", cpp.name()), "");
+    ASSERT_EQ(c.in->read_status(), "ok_simultaneous");
+    ASSERT_EQ(c.in->finish_handshake("cppnode_test_cookie", cpp.name()), "");
     if (answer == "ok") {
       // If the attempt got as far as its challenge reply, complete it: it must still not win.
-      auto body = out->read_handshake_message();
+      auto body = c.out->read_handshake_message();
       std::string error;
       if (auto reply = detail::parse_challenge_reply(body, error)) {
-        out->send(detail::encode_challenge_ack(
+        c.out->send(detail::encode_challenge_ack(
             detail::handshake_digest(reply->challenge, "cppnode_test_cookie")));
       }
     }
-    expect_queued_message(in);
-    EXPECT_TRUE(out->closed_by_node(std::chrono::seconds(10)));
+    expect_queued_message(*c.in);
+    EXPECT_TRUE(c.out->closed_by_node(std::chrono::seconds(10)));
   }
 }
 
