@@ -391,11 +391,9 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
             self->fail("the node withdrew its connection attempt", true);
             return;
           }
-          self->peer_ = self->node_.replace_stale(self->peer_name_, self);
-          if (!self->peer_) {
-            self->fail("the old connection could not be replaced");
-            return;
-          }
+          // As dist_util: the old connection is dropped only once this one has proven the
+          // cookie (on_challenge_reply); before that a peer without it could cut any node off.
+          self->replaces_stale_ = true;
           self->send_challenge();
         });
       });
@@ -432,6 +430,13 @@ void Handshake::on_challenge_reply(std::span<const std::uint8_t> body) {
         peer_name_);
     fail("invalid challenge reply (the cookies differ)", true);
     return;
+  }
+  if (replaces_stale_) {
+    peer_ = node_.replace_stale(peer_name_, shared_from_this());
+    if (!peer_) {
+      fail("the old connection could not be replaced");
+      return;
+    }
   }
   write(
       detail::encode_challenge_ack(detail::handshake_digest(reply->challenge, node_.config.cookie)),

@@ -70,6 +70,8 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   bool done_ = false;
   bool aborted_ = false;
   bool timed_out_ = false;
+  bool replaces_stale_ =
+      false;  // answered `alive`: the old connection goes once the cookie is proven
   std::string abort_reason_;
   std::shared_ptr<Peer> peer_;
   std::string peer_name_;  // full node name; empty until known (incoming)
