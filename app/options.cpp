@@ -28,6 +28,11 @@ void add_options(CLI::App& cli, Options& o) {
                  "Seconds of silence after which a peer is down (Erlang's net_ticktime)")
       ->check(CLI::Range(1U, 3600U))
       ->capture_default_str();
+  cli.add_option("--dist-buf-busy-limit", o.dist_buf_busy_limit_kib,
+                 "KiB queued for a peer at which its connection is busy and the processes "
+                 "sending to it wait (erl +zdbbl)")
+      ->check(CLI::Range(1U, 2U * 1024 * 1024))
+      ->capture_default_str();
   cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -70,40 +70,84 @@ Peer::Peer(NodeImpl& node, codec::Atom name, std::uint64_t id)
 Peer::~Peer() = default;
 
 bool Peer::send(OutSignal&& signal) {
+  bool busy = false;
   if (up_.load(std::memory_order_acquire)) {
     // Encode outside the lock so senders on different threads encode in parallel.
     thread_local std::string scratch;
     scratch.clear();
     encode_out(signal, flags_, scratch);
-    const bool queued = append(scratch);
+    const bool queued = append(scratch, &busy);
     if (scratch.capacity() > (std::size_t{1} << 20)) {
       std::string().swap(scratch);  // do not keep a huge message's buffer per thread
     }
+    if (busy) {
+      node_.met_busy_peer(shared_from_this());
+    }
     return queued;
   }
-  std::lock_guard lock(mutex_);
-  switch (state_) {
-    case State::down:
-      return false;
-    case State::up:
-      encode_out(signal, flags_, pending_);
-      kick_locked();
-      return true;
-    case State::pending:
-      deferred_.push_back(std::move(signal));
-      return true;
+  {
+    std::lock_guard lock(mutex_);
+    switch (state_) {
+      case State::down:
+        return false;
+      case State::up:
+        encode_out(signal, flags_, pending_);
+        kick_locked();
+        break;
+      case State::pending: {
+        // The encoding waits for the negotiated flags; its size with ours is close enough.
+        std::string sized;
+        encode_out(signal, detail::dflag::ours, sized);
+        deferred_bytes_ += sized.size();
+        deferred_.push_back(std::move(signal));
+        break;
+      }
+    }
+    busy = busy_locked();
   }
-  return false;
+  if (busy) {
+    node_.met_busy_peer(shared_from_this());
+  }
+  return true;
 }
 
-bool Peer::append(std::string_view bytes) {
+bool Peer::append(std::string_view bytes, bool* busy) {
   std::lock_guard lock(mutex_);
   if (state_ != State::up) {
     return false;
   }
   pending_.append(bytes);
   kick_locked();
+  if (busy != nullptr) {
+    *busy = busy_locked();
+  }
   return true;
+}
+
+bool Peer::busy_locked() const {
+  return pending_.size() + in_flight_ + deferred_bytes_ >= node_.config.dist_buf_busy_limit;
+}
+
+bool Peer::suspend_until_not_busy(const std::shared_ptr<ProcessSlot>& slot) {
+  std::lock_guard lock(mutex_);
+  if (state_ == State::down || !busy_locked()) {
+    return false;
+  }
+  suspended_.push_back(slot);
+  return true;
+}
+
+std::vector<std::shared_ptr<ProcessSlot>> Peer::senders_to_resume_locked() {
+  if (suspended_.empty() || (state_ != State::down && busy_locked())) {
+    return {};
+  }
+  return std::exchange(suspended_, {});
+}
+
+void Peer::resume(std::vector<std::shared_ptr<ProcessSlot>> senders) {
+  for (const auto& slot : senders) {
+    node_.resume(slot);
+  }
 }
 
 void Peer::kick_locked() {
@@ -125,17 +169,28 @@ void Peer::kick_locked() {
 
 void Peer::flush() {
   while (true) {
+    std::vector<std::shared_ptr<ProcessSlot>> drained;
+    bool idle = false;
     {
       std::lock_guard lock(mutex_);
-      if (state_ != State::up || pending_.empty()) {
+      idle = state_ != State::up || pending_.empty();
+      if (idle) {
         write_scheduled_ = false;
+        in_flight_ = 0;
+        drained = senders_to_resume_locked();
         if (closing_ && state_ == State::up) {
           asio::post(strand_, [self = shared_from_this()] { self->do_fail("node shutdown"); });
         }
-        return;
+      } else {
+        writing_.clear();
+        writing_.swap(pending_);
+        in_flight_ = writing_.size();
+        drained = senders_to_resume_locked();
       }
-      writing_.clear();
-      writing_.swap(pending_);
+    }
+    resume(std::move(drained));
+    if (idle) {
+      return;
     }
     // A batch that is one lone tick is not traffic: ticks keep going every net_ticktime/4.
     if (writing_.size() != 4) {
@@ -194,6 +249,7 @@ void Peer::do_attach(asio::ip::tcp::socket& socket) {
     }
     deferred_.clear();
     deferred_.shrink_to_fit();
+    deferred_bytes_ = 0;
     state_ = State::up;
     up_.store(true, std::memory_order_release);
     must_flush = !pending_.empty() && !write_scheduled_;
@@ -221,6 +277,7 @@ void Peer::fail(std::string reason) {
 
 void Peer::do_fail(const std::string& reason) {
   bool was_up = false;
+  std::vector<std::shared_ptr<ProcessSlot>> suspended;
   {
     std::lock_guard lock(mutex_);
     if (state_ == State::down) {
@@ -229,10 +286,14 @@ void Peer::do_fail(const std::string& reason) {
     was_up = state_ == State::up;
     state_ = State::down;
     up_.store(false, std::memory_order_release);
+    // What a dead connection had queued goes at once, and so does whoever waited for it.
     deferred_.clear();
+    deferred_bytes_ = 0;
     pending_.clear();
     pending_.shrink_to_fit();
+    suspended = std::exchange(suspended_, {});
   }
+  resume(std::move(suspended));
   down_.store(true);
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -20,6 +20,7 @@ namespace cppnode::cnode {
 
 class Handshake;
 struct NodeImpl;
+struct ProcessSlot;
 
 // Outgoing signals, kept as values while the connection is being set up (their encoding depends
 // on the flags the handshake negotiates).
@@ -107,8 +108,13 @@ class Peer : public std::enable_shared_from_this<Peer> {
   [[nodiscard]] std::uint32_t creation() const noexcept { return creation_; }
 
   /// Queues `signal`; false if the connection is down (then `signal` is left untouched and the
-  /// caller reports noconnection or retries on a new connection).
+  /// caller reports noconnection or retries on a new connection). A signal that leaves the queue
+  /// busy (`dist_buf_busy_limit` bytes or more) tells the node, which suspends the sending
+  /// process once its callback returns, as the BEAM suspends a sender on a busy connection.
   bool send(OutSignal&& signal);
+  /// Keeps `slot` to be resumed (NodeImpl::resume) once the queue drains below the busy limit
+  /// or the connection goes down; false, and nothing kept, if the queue is not busy now.
+  bool suspend_until_not_busy(const std::shared_ptr<ProcessSlot>& slot);
 
   /// The handshake that currently owns the set-up (guarded by the node's peer-table lock).
   std::weak_ptr<Handshake> owner;
@@ -132,7 +138,11 @@ class Peer : public std::enable_shared_from_this<Peer> {
  private:
   void do_attach(boost::asio::ip::tcp::socket& socket);
   void do_fail(const std::string& reason);
-  bool append(std::string_view bytes);
+  bool append(std::string_view bytes, bool* busy = nullptr);
+  [[nodiscard]] bool busy_locked() const;
+  /// The suspended senders, if the queue is no longer busy (or the connection is down).
+  std::vector<std::shared_ptr<ProcessSlot>> senders_to_resume_locked();
+  void resume(std::vector<std::shared_ptr<ProcessSlot>> senders);
   void kick_locked();
   void flush();
   void start_read();
@@ -152,11 +162,15 @@ class Peer : public std::enable_shared_from_this<Peer> {
   boost::asio::steady_timer deadline_timer_;
   detail::PacketReader<4> reader_;
 
-  std::mutex mutex_;  // guards state_, pending_, deferred_, write_scheduled_
+  // guards state_, pending_, deferred_, write_scheduled_, in_flight_, deferred_bytes_, suspended_
+  std::mutex mutex_;
   enum class State { pending, up, down } state_ = State::pending;
   std::string pending_;
   std::vector<OutSignal> deferred_;
   bool write_scheduled_ = false;
+  std::size_t in_flight_ = 0;       // bytes of the batch being written
+  std::size_t deferred_bytes_ = 0;  // what deferred_ will take once encoded, about
+  std::vector<std::shared_ptr<ProcessSlot>> suspended_;  // senders waiting for the queue to drain
   std::atomic<bool> up_{false};
   std::atomic<bool> down_{false};
   std::uint64_t flags_ = 0;

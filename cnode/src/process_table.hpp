@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +44,14 @@ struct Watcher {
   std::shared_ptr<Peer> peer;
 };
 
+/// A process that sent to a busy connection: it handles no signal until the connection drains
+/// (or goes), and what reaches it meanwhile waits here in order. Allocated only while needed.
+struct Suspension {
+  std::shared_ptr<Peer> busy_peer;  // met during the current callback
+  bool suspended = false;
+  std::deque<Signal> parked;
+};
+
 /// The node's record of one process. The vectors are touched only on the process's strand;
 /// `name` only under the registry lock.
 struct ProcessSlot {
@@ -52,6 +61,7 @@ struct ProcessSlot {
   std::vector<HeldMonitor> monitors;
   std::vector<Watcher> watchers;
   std::optional<codec::Atom> name;
+  std::unique_ptr<Suspension> suspension;  // strand-only
   /// Links and monitors that cross a connection, so a nodedown scan can skip this process.
   std::atomic<std::uint32_t> remote_entries{0};
   std::uint64_t next_unlink_id = 1;

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <exception>
 #include <stdexcept>
+#include <utility>
+#include <variant>
 
 #include "node_impl.hpp"
 
@@ -71,6 +73,24 @@ void guarded(NodeImpl& node, const SlotPtr& slot, const char* what, F&& f) {
 // wait in its queue instead of holding up the reader (see deliver_from_peer).
 constexpr auto slow_callback = std::chrono::microseconds(200);
 
+// The process whose callback runs on this thread, for a send that finds its connection busy.
+thread_local ProcessSlot* running_slot = nullptr;
+
+void run_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
+  Process& p = *slot->process;
+  const auto start = std::chrono::steady_clock::now();
+  ProcessSlot* const outer = std::exchange(running_slot, slot.get());
+  guarded(node, slot, "on_signal", [&] { ProcessTable::signal(p, std::move(signal)); });
+  running_slot = outer;
+  ProcessTable::slow(p).store(std::chrono::steady_clock::now() - start > slow_callback,
+                              std::memory_order_relaxed);
+  auto& suspension = slot->suspension;
+  if (suspension && suspension->busy_peer) {
+    suspension->suspended =
+        std::exchange(suspension->busy_peer, nullptr)->suspend_until_not_busy(slot);
+  }
+}
+
 void invoke_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
   Process& p = *slot->process;
   // A process exiting on mailbox overflow skips what is still queued, so that it exits as soon
@@ -80,10 +100,16 @@ void invoke_signal(NodeImpl& node, const SlotPtr& slot, Signal signal) {
           ProcessTable::Overflow::exiting) {
     return;
   }
-  const auto start = std::chrono::steady_clock::now();
-  guarded(node, slot, "on_signal", [&] { ProcessTable::signal(p, std::move(signal)); });
-  ProcessTable::slow(p).store(std::chrono::steady_clock::now() - start > slow_callback,
-                              std::memory_order_relaxed);
+  if (auto& suspension = slot->suspension;
+      suspension && (suspension->suspended || !suspension->parked.empty())) {
+    // Still in the mailbox: it counts against the mailbox bound until it is handled.
+    if (std::holds_alternative<MessageSignal>(signal)) {
+      ProcessTable::queued(p).fetch_add(1, std::memory_order_relaxed);
+    }
+    suspension->parked.push_back(std::move(signal));
+    return;
+  }
+  run_signal(node, slot, std::move(signal));
 }
 
 }  // namespace
@@ -251,6 +277,45 @@ std::string NodeImpl::describe(const SlotPtr& slot) const {
   return slot->name ? std::string(slot->name->name()) + " " + pid : pid;
 }
 
+// ---- Busy connections ----
+
+void NodeImpl::met_busy_peer(const std::shared_ptr<Peer>& peer) {
+  ProcessSlot* const slot = running_slot;
+  if (slot == nullptr) {
+    return;  // not a process (a timer, the node itself): the BEAM does not suspend those either
+  }
+  if (!slot->suspension) {
+    slot->suspension = std::make_unique<Suspension>();
+  }
+  slot->suspension->busy_peer = peer;
+}
+
+void NodeImpl::resume(const SlotPtr& slot) {
+  on_strand(slot, [this](const SlotPtr& s) {
+    auto& suspension = s->suspension;
+    if (!suspension) {
+      return;
+    }
+    suspension->suspended = false;
+    while (suspension && !suspension->suspended && !suspension->parked.empty()) {
+      Signal next = std::move(suspension->parked.front());
+      suspension->parked.pop_front();
+      if (std::holds_alternative<MessageSignal>(next)) {
+        dequeue(s);
+      }
+      Process& p = *s->process;
+      if (ProcessTable::alive(p).load(std::memory_order_relaxed) &&
+          ProcessTable::overflow(p).load(std::memory_order_relaxed) !=
+              ProcessTable::Overflow::exiting) {
+        run_signal(*this, s, std::move(next));
+      }
+    }
+    if (suspension && !suspension->suspended && suspension->parked.empty()) {
+      suspension.reset();
+    }
+  });
+}
+
 void NodeImpl::exit_process(const codec::Pid& pid, const codec::Term& reason) {
   if (auto slot = find_slot(pid)) {
     on_strand(
@@ -280,6 +345,7 @@ void NodeImpl::do_exit(const SlotPtr& slot, const codec::Term& reason) {
   auto watchers = std::exchange(slot->watchers, {});
   auto monitors = std::exchange(slot->monitors, {});
   slot->remote_entries.store(0);
+  slot->suspension.reset();  // what waited for a busy connection dies with the process
   for (const auto& l : links) {
     if (l.active) {
       send_link_exit(self, l.pid, reason, l.peer);

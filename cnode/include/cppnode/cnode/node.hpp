@@ -39,6 +39,10 @@ struct NodeConfig {
   std::chrono::milliseconds handshake_timeout{5'000};
   /// Largest distribution packet accepted; a larger length field closes that connection.
   std::uint32_t max_packet_size = 64U << 20;
+  /// A connection with this many bytes queued for the peer is busy (the BEAM's
+  /// dist_buf_busy_limit, `erl +zdbbl`): a process that sends to it is suspended once its
+  /// current callback returns, until the queue drains below the limit or the connection goes.
+  std::size_t dist_buf_busy_limit = std::size_t{1} << 20;
   codec::DecodeOptions decode;
   /// Start `epmd -daemon` at `start()` when none answers on `epmd_port`, as `erl` does.
   bool start_epmd = false;
