@@ -85,6 +85,12 @@ struct NodeImpl {
   boost::asio::ip::tcp::socket epmd_socket;  // open while registered
   std::array<std::uint8_t, 16> epmd_read_buf{};
   boost::asio::steady_timer stop_timer;
+  // An episode of failed accepts (the descriptor limit, say): the pause before the next try,
+  // zero outside an episode, and what the recovery line reports. Touched only on `control`.
+  boost::asio::steady_timer accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  std::uint64_t accept_failures = 0;
+  std::chrono::steady_clock::time_point accept_failing_since;
   mutable std::shared_mutex peers_mutex;
   std::unordered_map<codec::Atom, std::shared_ptr<Peer>, AtomHash> peers;
   std::atomic<std::uint64_t> next_peer_id{1};
@@ -114,6 +120,8 @@ struct NodeImpl {
   void finish_stop();
   void wait_for_peers(std::chrono::steady_clock::time_point deadline);
   void accept_next();
+  void accept_failed(const boost::system::error_code& ec);
+  void accept_succeeded();
   void watch_epmd();
 
   // ---- Local processes (routing.cpp) ----
