@@ -96,9 +96,7 @@ NodeImpl::~NodeImpl() {
     registry.clear();
   }
   for (const auto& slot : procs.snapshot()) {
-    slot->links.clear();
-    slot->monitors.clear();
-    slot->watchers.clear();
+    slot->signals.reset();
     procs.erase(slot->process->self());
   }
 }

@@ -34,15 +34,6 @@ namespace cppnode::cnode {
 struct AtomHash {
   std::size_t operator()(codec::Atom a) const noexcept { return a.hash(); }
 };
-struct RefHash {
-  std::size_t operator()(const codec::Reference& r) const noexcept {
-    std::size_t h = r.node.hash() ^ r.creation;
-    for (std::size_t i = 0; i < r.length; ++i) {
-      h = h * 1000003U ^ r.ids[i];
-    }
-    return h;
-  }
-};
 
 /// What the acceptor answers a node that asks to connect (dist_util's mark_pending).
 enum class PendingDecision { ok, ok_simultaneous, nok, alive, reject };
@@ -71,7 +62,11 @@ struct NodeImpl {
   mutable std::shared_mutex registry_mutex;
   std::unordered_map<codec::Atom, SlotPtr, AtomHash> registry;
   std::mutex alias_mutex;
-  std::unordered_map<codec::Reference, codec::Pid, RefHash> aliases;
+  struct AliasEntry {
+    codec::Pid owner;
+    ProcessSlot* slot;  // registered only while the owner lives (do_exit drops its aliases)
+  };
+  std::unordered_map<codec::Reference, AliasEntry, RefHash> aliases;
   std::atomic<std::uint64_t> ref_counter{0};
   std::atomic<std::uint64_t> unlink_counter{0};
   std::uint32_t ref_salt = 0;
@@ -159,6 +154,8 @@ struct NodeImpl {
   [[nodiscard]] std::string describe(const SlotPtr& slot) const;
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
   void do_exit(const SlotPtr& slot, const codec::Term& reason);
+  /// Sends what an exit owes the links and monitors of `self` (EXIT, DOWN, demonitor).
+  void tell_exit(const codec::Pid& self, const SignalEntries& signals, const codec::Term& reason);
 
   // ---- Signals (routing.cpp) ----
   void send(const codec::Pid& from, const codec::Pid& to, codec::Term message);
