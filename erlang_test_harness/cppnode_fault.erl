@@ -5,7 +5,8 @@
 -module(cppnode_fault).
 -export([call_load/4, cast_load/3, start_callers/2, calls_made/1, stop_callers/1,
          connect_cycles/4, start_blocked_calls/4, collect/2, wait_in_call/2, wait_until/2,
-         process_count/1, global_call/3]).
+         process_count/1, global_call/3, start_reference_server/1, link_many/2,
+         monitor_many/2, calls/2, collect_exits/2]).
 
 -define(CALL_TIMEOUT, 30000).
 
@@ -216,3 +217,60 @@ process_count(Node) ->
         #{processes := N} -> N;
         Other -> {no_process_count, Other}
     end.
+
+%% A stand-in on a BEAM node for the C node's kv_store, registered as Name: answers a call
+%% {put, Key, Value} with ok and lives until it is killed. The reference the C node's link
+%% and monitor costs are compared with.
+start_reference_server(Name) ->
+    Pid = spawn(fun reference_loop/0),
+    true = register(Name, Pid),
+    ok.
+
+reference_loop() ->
+    receive
+        {'$gen_call', From, {put, _Key, _Value}} -> gen_server:reply(From, ok)
+    end,
+    reference_loop().
+
+%% N new processes of this node each link to Target, trap exits and report Target's exit signal
+%% to the caller as {link_exit, Reason}. Returns once every link is made; the LINK signals left
+%% before the answer, so a later call to Target over the same connection comes after all of them.
+link_many(Target, N) ->
+    Owner = self(),
+    [spawn(fun() ->
+                   process_flag(trap_exit, true),
+                   link(Target),
+                   Owner ! linked,
+                   receive {'EXIT', Target, Why} -> Owner ! {link_exit, Why} end
+           end) || _ <- lists:seq(1, N)],
+    count_messages(linked, N).
+
+count_messages(_Tag, 0) -> ok;
+count_messages(Tag, N) -> receive Tag -> count_messages(Tag, N - 1) end.
+
+%% The calling process monitors Target N times; Target's exit brings N 'DOWN' messages.
+monitor_many(Target, N) ->
+    [erlang:monitor(process, Target) || _ <- lists:seq(1, N)],
+    ok.
+
+%% N calls {put, Key, I} to the kv_store Dest through gen_server:call; the number answered ok.
+calls(Dest, N) ->
+    length([I || I <- lists:seq(1, N),
+                 gen_server:call(Dest, {put, '$cppnode_fault_key', I}, ?CALL_TIMEOUT) =:= ok]).
+
+%% Counts the exit reports that reach the caller within Ms: {link_exit, Why} from link_many and
+%% 'DOWN' from monitor_many, as #{Why => Count}.
+collect_exits(N, Ms) ->
+    Deadline = erlang:monotonic_time(millisecond) + Ms,
+    collect_exits(N, Deadline, #{}).
+
+collect_exits(0, _Deadline, Acc) -> Acc;
+collect_exits(N, Deadline, Acc) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {link_exit, Why} -> collect_exits(N - 1, Deadline, count(Why, Acc));
+        {'DOWN', _, process, _, Why} -> collect_exits(N - 1, Deadline, count(Why, Acc))
+    after Left -> Acc#{missing => N}
+    end.
+
+count(Key, Acc) -> maps:update_with(Key, fun(N) -> N + 1 end, 1, Acc).

@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <stdexcept>
 #include <thread>
 
@@ -24,6 +27,30 @@ using asio::ip::tcp;
 
 namespace {
 void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
+
+// Errors accept(2) reports about the one connection it was taking (a peer that reset it, the
+// network errors Linux passes on): the listener itself is fine.
+bool is_connection_error(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) {
+    return false;
+  }
+  switch (ec.value()) {
+    case ECONNABORTED:
+    case EPROTO:
+    case ENOPROTOOPT:
+    case ENETDOWN:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case EHOSTUNREACH:
+    case ENONET:
+    case EOPNOTSUPP:
+    case EAGAIN:
+    case EINTR:
+      return true;
+    default:
+      return false;
+  }
+}
 }  // namespace
 
 // ---- NodeImpl lifecycle ----
@@ -35,7 +62,8 @@ NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
       config(std::move(cfg)),
       acceptor(io),
       epmd_socket(io),
-      stop_timer(io) {
+      stop_timer(io),
+      accept_timer(io) {
   if (!detail::is_valid_node_name(config.node_name)) {
     throw std::invalid_argument("NodeConfig::node_name must be name@host, got '" +
                                 config.node_name + "'");
@@ -68,9 +96,7 @@ NodeImpl::~NodeImpl() {
     registry.clear();
   }
   for (const auto& slot : procs.snapshot()) {
-    slot->links.clear();
-    slot->monitors.clear();
-    slot->watchers.clear();
+    slot->signals.reset();
     procs.erase(slot->process->self());
   }
 }
@@ -152,17 +178,77 @@ std::error_code NodeImpl::start(std::string* message) {
 void NodeImpl::accept_next() {
   acceptor.async_accept(
       asio::bind_executor(control, [this](const boost::system::error_code& ec, tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+          return;
+        }
+        if (ec && !is_connection_error(ec)) {
+          accept_failed(ec);
+          return;
+        }
         if (ec) {
-          if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-            return;
+          // Only that one pending connection failed; the next one may be fine.
+          spdlog::debug("accept failed for one connection: {}", ec.message());
+        } else {
+          accept_succeeded();
+          if (!stopping.load()) {
+            set_cloexec(socket.native_handle());
+            Handshake::start_incoming(*this, std::move(socket));
           }
-          spdlog::warn("accept failed: {}", ec.message());
-        } else if (!stopping.load()) {
-          set_cloexec(socket.native_handle());
-          Handshake::start_incoming(*this, std::move(socket));
         }
         accept_next();
       }));
+}
+
+// A failed accept leaves the pending connection in the backlog, so trying again at once fails
+// again at once: at the descriptor limit that spun a core and wrote a log line per try while
+// any peer kept connecting. Instead the node pauses, 10 ms doubling to 1 s, and says so once;
+// the connections it has keep being served meanwhile.
+void NodeImpl::accept_failed(const boost::system::error_code& ec) {
+  constexpr std::chrono::milliseconds first_pause{10};
+  constexpr std::chrono::milliseconds longest_pause{1000};
+  ++accept_failures;
+  if (accept_backoff.count() == 0) {
+    accept_backoff = first_pause;
+    accept_failing_since = std::chrono::steady_clock::now();
+    rlimit limit{};
+    const bool known = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+    std::size_t nodes = 0;
+    {
+      std::shared_lock lock(peers_mutex);
+      nodes = peers.size();
+    }
+    std::size_t pending = 0;
+    {
+      std::lock_guard lock(handshakes_mutex);
+      pending = static_cast<std::size_t>(
+          std::ranges::count_if(handshakes, [](const auto& w) { return !w.expired(); }));
+    }
+    spdlog::warn(
+        "cannot accept connections: {} (descriptor limit {}; {} connections open: {} nodes, {} "
+        "handshakes); retrying every {} ms at most, and saying so once more when it works again",
+        ec.message(), known ? std::to_string(limit.rlim_cur) : std::string("unlimited"),
+        nodes + pending, nodes, pending, longest_pause.count());
+  } else {
+    accept_backoff = std::min(accept_backoff * 2, longest_pause);
+  }
+  accept_timer.expires_after(accept_backoff);
+  accept_timer.async_wait(asio::bind_executor(control, [this](const boost::system::error_code& e) {
+    if (!e && !stopping.load()) {
+      accept_next();
+    }
+  }));
+}
+
+void NodeImpl::accept_succeeded() {
+  if (accept_backoff.count() == 0) {
+    return;
+  }
+  const std::chrono::duration<double> failing =
+      std::chrono::steady_clock::now() - accept_failing_since;
+  spdlog::info("accepting connections again, after {} failed accepts over {:.1f} s",
+               accept_failures, failing.count());
+  accept_backoff = std::chrono::milliseconds(0);
+  accept_failures = 0;
 }
 
 void NodeImpl::watch_epmd() {
@@ -214,6 +300,7 @@ void NodeImpl::stop() {
     spdlog::info("node {} stopping", config.node_name);
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    accept_timer.cancel();
     {
       std::lock_guard lock(keep_mutex);
       for (auto& [node, entry] : keep_connected) {

@@ -34,15 +34,6 @@ namespace cppnode::cnode {
 struct AtomHash {
   std::size_t operator()(codec::Atom a) const noexcept { return a.hash(); }
 };
-struct RefHash {
-  std::size_t operator()(const codec::Reference& r) const noexcept {
-    std::size_t h = r.node.hash() ^ r.creation;
-    for (std::size_t i = 0; i < r.length; ++i) {
-      h = h * 1000003U ^ r.ids[i];
-    }
-    return h;
-  }
-};
 
 /// What the acceptor answers a node that asks to connect (dist_util's mark_pending).
 enum class PendingDecision { ok, ok_simultaneous, nok, alive, reject };
@@ -71,7 +62,11 @@ struct NodeImpl {
   mutable std::shared_mutex registry_mutex;
   std::unordered_map<codec::Atom, SlotPtr, AtomHash> registry;
   std::mutex alias_mutex;
-  std::unordered_map<codec::Reference, codec::Pid, RefHash> aliases;
+  struct AliasEntry {
+    codec::Pid owner;
+    ProcessSlot* slot;  // registered only while the owner lives (do_exit drops its aliases)
+  };
+  std::unordered_map<codec::Reference, AliasEntry, RefHash> aliases;
   std::atomic<std::uint64_t> ref_counter{0};
   std::atomic<std::uint64_t> unlink_counter{0};
   std::uint32_t ref_salt = 0;
@@ -85,6 +80,12 @@ struct NodeImpl {
   boost::asio::ip::tcp::socket epmd_socket;  // open while registered
   std::array<std::uint8_t, 16> epmd_read_buf{};
   boost::asio::steady_timer stop_timer;
+  // An episode of failed accepts (the descriptor limit, say): the pause before the next try,
+  // zero outside an episode, and what the recovery line reports. Touched only on `control`.
+  boost::asio::steady_timer accept_timer;
+  std::chrono::milliseconds accept_backoff{0};
+  std::uint64_t accept_failures = 0;
+  std::chrono::steady_clock::time_point accept_failing_since;
   mutable std::shared_mutex peers_mutex;
   std::unordered_map<codec::Atom, std::shared_ptr<Peer>, AtomHash> peers;
   std::atomic<std::uint64_t> next_peer_id{1};
@@ -114,6 +115,8 @@ struct NodeImpl {
   void finish_stop();
   void wait_for_peers(std::chrono::steady_clock::time_point deadline);
   void accept_next();
+  void accept_failed(const boost::system::error_code& ec);
+  void accept_succeeded();
   void watch_epmd();
 
   // ---- Local processes (routing.cpp) ----
@@ -156,6 +159,8 @@ struct NodeImpl {
   void resume(const SlotPtr& slot);
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
   void do_exit(const SlotPtr& slot, const codec::Term& reason);
+  /// Sends what an exit owes the links and monitors of `self` (EXIT, DOWN, demonitor).
+  void tell_exit(const codec::Pid& self, const SignalEntries& signals, const codec::Term& reason);
 
   // ---- Signals (routing.cpp) ----
   void send(const codec::Pid& from, const codec::Pid& to, codec::Term message);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "cppnode/cnode/process.hpp"
@@ -18,6 +19,22 @@
 namespace cppnode::cnode {
 
 class Peer;
+
+struct PidHash {
+  std::size_t operator()(const codec::Pid& p) const noexcept {
+    return p.node.hash() ^ ((std::size_t{p.id} << 32 | p.serial) * 0x9e3779b97f4a7c15U) ^
+           p.creation;
+  }
+};
+struct RefHash {
+  std::size_t operator()(const codec::Reference& r) const noexcept {
+    std::size_t h = r.node.hash() ^ r.creation;
+    for (std::size_t i = 0; i < r.length; ++i) {
+      h = h * 1000003U ^ r.ids[i];
+    }
+    return h;
+  }
+};
 
 /// A link as the process-local link protocol of the ERTS "Distribution Protocol" describes it.
 struct LinkInfo {
@@ -52,14 +69,28 @@ struct Suspension {
   std::deque<Signal> parked;
 };
 
-/// The node's record of one process. The vectors are touched only on the process's strand;
-/// `name` only under the registry lock.
+/// A process's links and monitors, keyed so that each signal finds its entry in O(1): a process
+/// may hold hundreds of thousands (every caller of a server monitors it).
+struct SignalEntries {
+  std::unordered_map<codec::Pid, LinkInfo, PidHash> links;              // by the linked pid
+  std::unordered_map<codec::Reference, HeldMonitor, RefHash> monitors;  // by reference
+  std::unordered_map<codec::Reference, Watcher, RefHash> watchers;      // by reference
+  [[nodiscard]] bool empty() const noexcept {
+    return links.empty() && monitors.empty() && watchers.empty();
+  }
+};
+
+/// The node's record of one process. `signals` is touched only on the process's strand;
+/// `name` only under the registry lock, `aliases` only under the alias lock.
 struct ProcessSlot {
   explicit ProcessSlot(std::shared_ptr<Process> p) : process(std::move(p)) {}
   std::shared_ptr<Process> process;
-  std::vector<LinkInfo> links;
-  std::vector<HeldMonitor> monitors;
-  std::vector<Watcher> watchers;
+  /// Null until the process first links or monitors or is monitored: most processes never do,
+  /// and an idle process should cost a pointer for them, not three tables.
+  std::unique_ptr<SignalEntries> signals;
+  /// The aliases this process made (null if none), so that its exit drops them without a scan
+  /// of every alias on the node.
+  std::unique_ptr<std::unordered_set<codec::Reference, RefHash>> aliases;
   std::optional<codec::Atom> name;
   std::unique_ptr<Suspension> suspension;  // strand-only
   /// Links and monitors that cross a connection, so a nodedown scan can skip this process.
@@ -67,6 +98,14 @@ struct ProcessSlot {
   std::uint64_t next_unlink_id = 1;
 };
 using SlotPtr = std::shared_ptr<ProcessSlot>;
+
+/// The slot's link and monitor tables, made on first use; on the process's strand.
+inline SignalEntries& signals_of(ProcessSlot& slot) {
+  if (!slot.signals) {
+    slot.signals = std::make_unique<SignalEntries>();
+  }
+  return *slot.signals;
+}
 
 /// The local process table: pid → slot, sharded so lookups from many threads rarely contend.
 /// Pids use 15-bit ids and 13-bit serials like erl_interface, which every peer accepts.

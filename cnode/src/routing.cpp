@@ -3,7 +3,6 @@
 // Protocol" document, applied alike to local and remote peers.
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -47,9 +46,30 @@ void count_remote(ProcessSlot& slot, const std::shared_ptr<Peer>& peer, int delt
   }
 }
 
-template <class V, class Pred>
-auto find_in(V& v, Pred pred) {
-  return std::find_if(v.begin(), v.end(), pred);
+LinkInfo* find_link(ProcessSlot& slot, const Pid& pid) {
+  if (!slot.signals) {
+    return nullptr;
+  }
+  auto it = slot.signals->links.find(pid);
+  return it == slot.signals->links.end() ? nullptr : &it->second;
+}
+
+// Gives back the tables of a process whose links and monitors are all gone once they have grown:
+// a burst of 100,000 monitors should not pin its buckets for the process's life, while a server
+// monitored by one caller at a time keeps its small tables instead of remaking them per call.
+void release_if_empty(ProcessSlot& slot) {
+  constexpr std::size_t small_tables = 64;  // buckets, over the three tables
+  const auto& t = slot.signals;
+  if (t && t->empty() &&
+      t->links.bucket_count() + t->monitors.bucket_count() + t->watchers.bucket_count() >
+          small_tables) {
+    slot.signals.reset();
+  }
+}
+
+void erase_link(ProcessSlot& slot, const Pid& pid) {
+  slot.signals->links.erase(pid);
+  release_if_empty(slot);
 }
 
 // Runs a callback of the process on its strand; an escaping exception ends the process, as an
@@ -339,29 +359,18 @@ void NodeImpl::do_exit(const SlotPtr& slot, const codec::Term& reason) {
   }
   {
     std::lock_guard lock(alias_mutex);
-    std::erase_if(aliases, [&](const auto& kv) { return kv.second == self; });
+    if (slot->aliases) {
+      for (const auto& alias : *slot->aliases) {
+        aliases.erase(alias);
+      }
+      slot->aliases.reset();
+    }
   }
-  auto links = std::exchange(slot->links, {});
-  auto watchers = std::exchange(slot->watchers, {});
-  auto monitors = std::exchange(slot->monitors, {});
+  const std::unique_ptr<SignalEntries> signals = std::move(slot->signals);
   slot->remote_entries.store(0);
   slot->suspension.reset();  // what waited for a busy connection dies with the process
-  for (const auto& l : links) {
-    if (l.active) {
-      send_link_exit(self, l.pid, reason, l.peer);
-    }
-  }
-  for (const auto& w : watchers) {
-    send_down(w.watcher, w.from_proc, w.ref, reason, w.peer);
-  }
-  for (const auto& m : monitors) {
-    if (m.local_target) {
-      if (auto t = find_slot(*m.local_target)) {
-        on_strand(t, [ref = m.ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
-      }
-    } else if (m.peer) {
-      m.peer->send(OutMonitor{true, self, m.target, m.ref});
-    }
+  if (signals) {
+    tell_exit(self, *signals, reason);
   }
   try {
     ProcessTable::exited(p, reason);
@@ -369,6 +378,30 @@ void NodeImpl::do_exit(const SlotPtr& slot, const codec::Term& reason) {
     spdlog::error("process {} threw from on_exit: {}", codec::to_string(Term(self)), e.what());
   } catch (...) {
     spdlog::error("process {} threw from on_exit", codec::to_string(Term(self)));
+  }
+}
+
+// Links before monitors, so a process both linked and monitoring gets the EXIT before the DOWN.
+// The tables are hash maps, so otherwise the signals leave in no particular order: Erlang orders
+// signals only per pair of processes, and one watcher's several DOWNs carry distinct references.
+void NodeImpl::tell_exit(const codec::Pid& self, const SignalEntries& signals,
+                         const codec::Term& reason) {
+  for (const auto& [pid, l] : signals.links) {
+    if (l.active) {
+      send_link_exit(self, pid, reason, l.peer);
+    }
+  }
+  for (const auto& [ref, w] : signals.watchers) {
+    send_down(w.watcher, w.from_proc, ref, reason, w.peer);
+  }
+  for (const auto& [ref, m] : signals.monitors) {
+    if (m.local_target) {
+      if (auto t = find_slot(*m.local_target)) {
+        on_strand(t, [ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
+      }
+    } else if (m.peer) {
+      m.peer->send(OutMonitor{true, self, m.target, ref});
+    }
   }
 }
 
@@ -407,7 +440,7 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
     {
       std::lock_guard lock(alias_mutex);
       if (auto it = aliases.find(alias); it != aliases.end()) {
-        target = it->second;
+        target = it->second.owner;
       }
     }
     if (target) {
@@ -422,14 +455,33 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
 
 codec::Reference NodeImpl::make_alias(const codec::Pid& owner_pid) {
   auto ref = make_ref();
+  auto slot = find_slot(owner_pid);
+  if (!slot) {
+    return ref;  // the owner is gone: an alias that reaches nobody, as it would be in ERTS
+  }
   std::lock_guard lock(alias_mutex);
-  aliases.emplace(ref, owner_pid);
+  // do_exit clears alive before it drops the aliases under this lock: checked here, an alias
+  // made while the owner exits is either dropped by do_exit or never registered.
+  if (!ProcessTable::alive(*slot->process).load()) {
+    return ref;
+  }
+  if (!slot->aliases) {
+    slot->aliases = std::make_unique<std::unordered_set<codec::Reference, RefHash>>();
+  }
+  slot->aliases->insert(ref);
+  aliases.emplace(ref, AliasEntry{owner_pid, slot.get()});
   return ref;
 }
 
 void NodeImpl::remove_alias(const codec::Reference& alias) {
   std::lock_guard lock(alias_mutex);
-  aliases.erase(alias);
+  auto it = aliases.find(alias);
+  if (it == aliases.end()) {
+    return;
+  }
+  // The slot is alive while its aliases are registered: do_exit drops them under this lock.
+  it->second.slot->aliases->erase(alias);
+  aliases.erase(it);
 }
 
 // link, unlink and monitor change the caller's state on its strand, but send their signal to
@@ -444,8 +496,7 @@ void NodeImpl::link(const codec::Pid& from, const codec::Pid& to) {
   }
   const bool on_own_strand = ProcessTable::strand(*slot->process).running_in_this_thread();
   if (on_own_strand) {
-    auto it = find_in(slot->links, [&](const LinkInfo& l) { return l.pid == to; });
-    if (it != slot->links.end() && it->active) {
+    if (const LinkInfo* l = find_link(*slot, to); l != nullptr && l->active) {
       return;  // linked already: no LINK, as in ERTS
     }
   }
@@ -462,14 +513,12 @@ void NodeImpl::link(const codec::Pid& from, const codec::Pid& to) {
         if (!ProcessTable::alive(*s->process).load()) {
           return;
         }
-        auto it = find_in(s->links, [&](const LinkInfo& l) { return l.pid == to; });
-        if (it != s->links.end()) {
-          count_remote(*s, it->peer, -1);
-          it->active = true;
-          it->unlink_id = 0;
-          it->peer = peer;
-        } else {
-          s->links.push_back(LinkInfo{to, true, 0, peer});
+        auto [it, added] = signals_of(*s).links.try_emplace(to, LinkInfo{to, true, 0, peer});
+        if (!added) {
+          count_remote(*s, it->second.peer, -1);
+          it->second.active = true;
+          it->second.unlink_id = 0;
+          it->second.peer = peer;
         }
         count_remote(*s, peer, +1);
         if (peer && peer->is_down()) {
@@ -494,8 +543,7 @@ void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
     return;
   }
   if (ProcessTable::strand(*slot->process).running_in_this_thread()) {
-    auto it = find_in(slot->links, [&](const LinkInfo& l) { return l.pid == to; });
-    if (it == slot->links.end() || !it->active) {
+    if (const LinkInfo* l = find_link(*slot, to); l == nullptr || !l->active) {
       return;  // not linked: nothing to send
     }
   }
@@ -503,12 +551,12 @@ void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
   on_strand(
       slot,
       [id, to](const SlotPtr& s) {
-        auto it = find_in(s->links, [&](const LinkInfo& l) { return l.pid == to; });
-        if (it == s->links.end() || !it->active) {
+        LinkInfo* l = find_link(*s, to);
+        if (l == nullptr || !l->active) {
           return;
         }
-        it->active = false;
-        it->unlink_id = id;
+        l->active = false;
+        l->unlink_id = id;
       },
       true);
   bool sent = false;
@@ -574,7 +622,8 @@ codec::Reference NodeImpl::monitor(const codec::Pid& watcher, const codec::Term&
           return;
         }
         auto crossing = m.peer;
-        s->monitors.push_back(std::move(m));
+        const auto key = m.ref;
+        signals_of(*s).monitors.emplace(key, std::move(m));
         count_remote(*s, crossing, +1);
         if (crossing && crossing->is_down()) {
           receive_nodedown(s, crossing->id());
@@ -602,12 +651,16 @@ void NodeImpl::demonitor(const codec::Pid& watcher, const codec::Reference& ref)
   on_strand(
       slot,
       [this, ref](const SlotPtr& s) {
-        auto it = find_in(s->monitors, [&](const HeldMonitor& m) { return m.ref == ref; });
-        if (it == s->monitors.end()) {
+        if (!s->signals) {
           return;
         }
-        HeldMonitor m = std::move(*it);
-        s->monitors.erase(it);
+        auto it = s->signals->monitors.find(ref);
+        if (it == s->signals->monitors.end()) {
+          return;
+        }
+        HeldMonitor m = std::move(it->second);
+        s->signals->monitors.erase(it);
+        release_if_empty(*s);
         if (m.local_target) {
           if (auto t = find_slot(*m.local_target)) {
             on_strand(t, [ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
@@ -653,10 +706,9 @@ void NodeImpl::receive_link(const SlotPtr& slot, const codec::Pid& from,
     return;
   }
   // An existing entry (even one being unlinked) wins: see the link protocol.
-  if (find_in(slot->links, [&](const LinkInfo& l) { return l.pid == from; }) != slot->links.end()) {
+  if (!signals_of(*slot).links.try_emplace(from, LinkInfo{from, true, 0, peer}).second) {
     return;
   }
-  slot->links.push_back(LinkInfo{from, true, 0, peer});
   count_remote(*slot, peer, +1);
   if (peer && peer->is_down()) {
     receive_nodedown(slot, peer->id());
@@ -670,12 +722,12 @@ void NodeImpl::receive_exit(const SlotPtr& slot, const codec::Pid& from, const c
     return;
   }
   if (is_link) {
-    auto it = find_in(slot->links, [&](const LinkInfo& l) { return l.pid == from; });
-    if (it == slot->links.end() || !it->active) {
+    const LinkInfo* l = find_link(*slot, from);
+    if (l == nullptr || !l->active) {
       return;
     }
-    count_remote(*slot, it->peer, -1);
-    slot->links.erase(it);
+    count_remote(*slot, l->peer, -1);
+    erase_link(*slot, from);
     if (p.trap_exit()) {
       invoke_signal(*this, slot, ExitSignal{Term(from), reason, true});
     } else if (!is_atom(reason, atom_normal())) {
@@ -699,10 +751,9 @@ void NodeImpl::receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const co
   if (!ProcessTable::alive(p).load()) {
     return;
   }
-  auto it = find_in(slot->links, [&](const LinkInfo& l) { return l.pid == from; });
-  if (it != slot->links.end() && it->active) {
-    count_remote(*slot, it->peer, -1);
-    slot->links.erase(it);
+  if (const LinkInfo* l = find_link(*slot, from); l != nullptr && l->active) {
+    count_remote(*slot, l->peer, -1);
+    erase_link(*slot, from);
   }
   const Pid self = p.self();
   if (peer) {
@@ -713,10 +764,10 @@ void NodeImpl::receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const co
 }
 
 void NodeImpl::receive_unlink_ack(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from) {
-  auto it = find_in(slot->links, [&](const LinkInfo& l) { return l.pid == from; });
-  if (it != slot->links.end() && !it->active && it->unlink_id == id) {
-    count_remote(*slot, it->peer, -1);
-    slot->links.erase(it);
+  if (const LinkInfo* l = find_link(*slot, from);
+      l != nullptr && !l->active && l->unlink_id == id) {
+    count_remote(*slot, l->peer, -1);
+    erase_link(*slot, from);
   }
 }
 
@@ -727,7 +778,10 @@ void NodeImpl::receive_monitor(const SlotPtr& slot, Watcher watcher) {
     return;
   }
   auto peer = watcher.peer;
-  slot->watchers.push_back(std::move(watcher));
+  const auto ref = watcher.ref;
+  if (!signals_of(*slot).watchers.emplace(ref, std::move(watcher)).second) {
+    return;  // a peer reusing a reference: the monitor exists already
+  }
   count_remote(*slot, peer, +1);
   if (peer && peer->is_down()) {
     receive_nodedown(slot, peer->id());
@@ -735,55 +789,73 @@ void NodeImpl::receive_monitor(const SlotPtr& slot, Watcher watcher) {
 }
 
 void NodeImpl::receive_demonitor(const SlotPtr& slot, const codec::Reference& ref) {
-  auto it = find_in(slot->watchers, [&](const Watcher& w) { return w.ref == ref; });
-  if (it == slot->watchers.end()) {
+  if (!slot->signals) {
     return;
   }
-  count_remote(*slot, it->peer, -1);
-  slot->watchers.erase(it);
+  auto& watchers = slot->signals->watchers;
+  auto it = watchers.find(ref);
+  if (it == watchers.end()) {
+    return;
+  }
+  count_remote(*slot, it->second.peer, -1);
+  watchers.erase(it);
+  release_if_empty(*slot);
 }
 
 void NodeImpl::receive_down(const SlotPtr& slot, const codec::Reference& ref,
                             const codec::Term& reason) {
-  auto it = find_in(slot->monitors, [&](const HeldMonitor& m) { return m.ref == ref; });
-  if (it == slot->monitors.end()) {
+  if (!slot->signals) {
     return;
   }
-  Term object = std::move(it->object);
-  count_remote(*slot, it->peer, -1);
-  slot->monitors.erase(it);
+  auto& monitors = slot->signals->monitors;
+  auto it = monitors.find(ref);
+  if (it == monitors.end()) {
+    return;
+  }
+  Term object = std::move(it->second.object);
+  count_remote(*slot, it->second.peer, -1);
+  monitors.erase(it);
+  release_if_empty(*slot);
   invoke_signal(*this, slot, DownSignal{ref, std::move(object), reason});
 }
 
 void NodeImpl::receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id) {
+  if (!slot->signals) {
+    return;
+  }
+  // One pass over this process's entries per lost connection: linear in what it holds, once.
   auto crosses = [peer_id](const std::shared_ptr<Peer>& p) { return p && p->id() == peer_id; };
+  SignalEntries& signals = *slot->signals;
   std::vector<codec::Pid> broken_links;
-  std::erase_if(slot->links, [&](const LinkInfo& l) {
+  std::erase_if(signals.links, [&](const auto& entry) {
+    const LinkInfo& l = entry.second;
     if (!crosses(l.peer)) {
       return false;
     }
     if (l.active) {
-      broken_links.push_back(l.pid);
+      broken_links.push_back(entry.first);
     }
     count_remote(*slot, l.peer, -1);
     return true;
   });
   std::vector<std::pair<codec::Reference, Term>> downs;
-  std::erase_if(slot->monitors, [&](const HeldMonitor& m) {
+  std::erase_if(signals.monitors, [&](const auto& entry) {
+    const HeldMonitor& m = entry.second;
     if (!crosses(m.peer)) {
       return false;
     }
-    downs.emplace_back(m.ref, m.object);
+    downs.emplace_back(entry.first, m.object);
     count_remote(*slot, m.peer, -1);
     return true;
   });
-  std::erase_if(slot->watchers, [&](const Watcher& w) {
-    if (!crosses(w.peer)) {
+  std::erase_if(signals.watchers, [&](const auto& entry) {
+    if (!crosses(entry.second.peer)) {
       return false;
     }
-    count_remote(*slot, w.peer, -1);
+    count_remote(*slot, entry.second.peer, -1);
     return true;
   });
+  release_if_empty(*slot);
   Process& p = *slot->process;
   for (auto& [ref, object] : downs) {
     invoke_signal(*this, slot, DownSignal{ref, std::move(object), noconnection()});
@@ -833,7 +905,7 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       {
         std::lock_guard lock(alias_mutex);
         if (auto it = aliases.find(m.ref); it != aliases.end()) {
-          target = it->second;
+          target = it->second.owner;
         }
       }
       if (target) {
@@ -854,12 +926,12 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
     case Kind::unlink:
       if (auto slot = local_slot(m.to)) {
         on_strand_from_peer(slot, [from = m.from](const SlotPtr& s) {
-          auto it = find_in(s->links, [&](const LinkInfo& l) { return l.pid == from; });
-          if (it == s->links.end()) {
+          const LinkInfo* l = find_link(*s, from);
+          if (l == nullptr) {
             return;
           }
-          count_remote(*s, it->peer, -1);
-          s->links.erase(it);
+          count_remote(*s, l->peer, -1);
+          erase_link(*s, from);
         });
       }
       return true;

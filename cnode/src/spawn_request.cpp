@@ -82,11 +82,11 @@ void NodeImpl::handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::C
       const codec::Pid self = s->process->self();
       // Counted before the reply leaves, so a nodedown scan from now on sees them.
       if (options->link) {
-        s->links.push_back(LinkInfo{m.from, true, 0, peer});
+        signals_of(*s).links.emplace(m.from, LinkInfo{m.from, true, 0, peer});
         s->remote_entries.fetch_add(1, std::memory_order_seq_cst);
       }
       if (options->monitor) {
-        s->watchers.push_back(Watcher{m.ref, m.from, Term(self), peer});
+        signals_of(*s).watchers.emplace(m.ref, Watcher{m.ref, m.from, Term(self), peer});
         s->remote_entries.fetch_add(1, std::memory_order_seq_cst);
       }
       // Before on_start is posted: nothing the process sends can overtake the reply.
