@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -64,55 +67,109 @@ int silent_connection(std::uint16_t port) {
 
 std::size_t lines_of(const std::string& text) { return count_of(text, "\n"); }
 
-// At the descriptor limit a failed accept left the connection pending, so the node retried at
-// once: a core spun and every try logged a line (1.58M lines in 8 s). Now it backs off and logs
-// the episode once; its existing connections are served meanwhile.
-TEST_F(Fault, DescriptorLimitUnderSilentConnectionsBacksOffAndRecovers) {
-  auto cpp = start_cpp();
-  BeamNode client(epmd, beam("fdclient"));
-  const std::string kv = "{kv_store, " + cpp->atom() + "}";
-  ASSERT_EQ(client.eval("net_adm:ping(" + cpp->atom() + ")."), "pong");
-  ASSERT_EQ(client.eval("cppnode_fault:calls(" + kv + ", 10)."), "10");
+/// Open descriptors of OS process `pid` (/proc/<pid>/fd entries).
+int open_fds_of(pid_t pid) {
+  std::error_code ec;
+  int n = 0;
+  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    ++n;
+  }
+  return n;
+}
 
-  // A limit a little above what the node has open now, set on the running node; silent
-  // connections are held by the handshake for its 5 s timeout, so the flood reaches the limit.
-  const int fds = cpp->open_fds();
-  ASSERT_GT(fds, 0);
+/// Sets the descriptor limit of running process `pid` a little above what it has open now;
+/// returns the limit.
+rlim_t lower_descriptor_limit(pid_t pid) {
+  const int fds = open_fds_of(pid);
+  EXPECT_GT(fds, 0);
   const rlim_t limit = static_cast<rlim_t>(fds) + 16;
   rlimit old{};
-  ASSERT_EQ(::prlimit(cpp->pid(), RLIMIT_NOFILE, nullptr, &old), 0);
+  EXPECT_EQ(::prlimit(pid, RLIMIT_NOFILE, nullptr, &old), 0);
   const rlimit low{limit, old.rlim_max};
-  ASSERT_EQ(::prlimit(cpp->pid(), RLIMIT_NOFILE, &low, nullptr), 0);
-  const std::size_t log_before = lines_of(cpp->stderr_text());
+  EXPECT_EQ(::prlimit(pid, RLIMIT_NOFILE, &low, nullptr), 0);
+  return limit;
+}
 
-  std::vector<int> silent;
-  for (int i = 0; i < 200; ++i) {
-    if (const int fd = silent_connection(cpp->port()); fd >= 0) {
-      silent.push_back(fd);
+/// 200 silent connections to `port` (closed by the destructor).
+struct SilentFlood {
+  explicit SilentFlood(std::uint16_t port) {
+    for (int i = 0; i < 200; ++i) {
+      if (const int fd = silent_connection(port); fd >= 0) {
+        fds.push_back(fd);
+      }
     }
   }
-  ASSERT_GT(silent.size(), 100U);
-  ASSERT_TRUE(wait_until([&] { return cpp->open_fds() >= static_cast<int>(limit); }, 20s))
-      << cpp->open_fds() << " fds open, limit " << limit;
+  ~SilentFlood() {
+    for (const int fd : fds) {
+      ::close(fd);
+    }
+  }
+  SilentFlood(const SilentFlood&) = delete;
+  SilentFlood& operator=(const SilentFlood&) = delete;
+  std::vector<int> fds;
+};
 
-  // Three seconds at the limit, then calls from the existing client: the node stays mostly idle
-  // and quiet meanwhile (the client's calls are the only work it has), and still serves them.
+// At the descriptor limit a failed accept left the connection pending, so the node retried at
+// once: a core spun and every try logged a line (1.58M lines in 8 s). Now it backs off and logs
+// the episode once; its existing connections are served meanwhile. A BEAM node in the same
+// situation, in the same run, is the reference for the CPU it may cost.
+TEST_F(Fault, DescriptorLimitUnderSilentConnectionsBacksOffAndRecovers) {
+  auto cpp = start_cpp();
+  BeamNode reference(epmd, beam("fdref"));
+  BeamNode client(epmd, beam("fdclient"));
+  const std::string kv = "{kv_store, " + cpp->atom() + "}";
+  const std::string reference_atom = "'" + reference.node_name() + "'";
+  const auto reference_pid =
+      static_cast<pid_t>(std::stol(reference.eval("os:getpid().").substr(1)));
+  ASSERT_EQ(client.eval("net_adm:ping(" + cpp->atom() + ")."), "pong");
+  ASSERT_EQ(client.eval("net_adm:ping(" + reference_atom + ")."), "pong");
+  ASSERT_EQ(client.eval("cppnode_fault:calls(" + kv + ", 10)."), "10");
+  // Its resolver port starts on the first lookup: at the limit that start fails and the whole
+  // BEAM node goes down (erl_crash.dump), so start it before.
+  ASSERT_EQ(reference.eval("element(1, inet:gethostbyname(net_adm:localhost()))."), "ok");
+
+  // A limit a little above what each node has open now, set on the running node; silent
+  // connections are held by the handshake for its timeout, so the flood reaches the limit.
+  const rlim_t cpp_limit = lower_descriptor_limit(cpp->pid());
+  const rlim_t reference_limit = lower_descriptor_limit(reference_pid);
+  const std::size_t log_before = lines_of(cpp->stderr_text());
+  auto cpp_flood = std::make_unique<SilentFlood>(cpp->port());
+  SilentFlood reference_flood(epmd.port_of(reference.sname()));
+  ASSERT_GT(cpp_flood->fds.size(), 100U);
+  ASSERT_GT(reference_flood.fds.size(), 100U);
+  ASSERT_TRUE(wait_until([&] { return cpp->open_fds() >= static_cast<int>(cpp_limit); }, 20s))
+      << cpp->open_fds() << " fds open, limit " << cpp_limit;
+  ASSERT_TRUE(wait_until(
+      [&] { return open_fds_of(reference_pid) >= static_cast<int>(reference_limit); }, 20s))
+      << open_fds_of(reference_pid) << " fds open, limit " << reference_limit << "\n"
+      << reference.diagnostics();
+
+  // Three seconds at the limit, then calls from the existing client: the nodes stay mostly idle
+  // and quiet meanwhile (the client's calls are the only work they have), and still serve them.
   const double cpu0 = cpu_seconds(cpp->pid());
+  const double reference_cpu0 = cpu_seconds(reference_pid);
   const auto t0 = Clock::now();
   EXPECT_EQ(client.eval("timer:sleep(3000), cppnode_fault:calls(" + kv + ", 10)."), "10");
+  EXPECT_EQ(client.eval("rpc:call(" + reference_atom + ", erlang, node, [])."),
+            reference.node_name());
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   const double cpu_share = (cpu_seconds(cpp->pid()) - cpu0) / wall;
-  const std::size_t log_lines = lines_of(cpp->stderr_text()) - log_before;
+  const double reference_share = (cpu_seconds(reference_pid) - reference_cpu0) / wall;
+  // Each silent peer the node could accept is still logged when its handshake times out: that
+  // is one line per connection, bounded by the descriptor limit; what may not recur is a line
+  // per failed accept.
+  const std::size_t log_lines =
+      lines_of(cpp->stderr_text()) - log_before - cpp->log_count("handshake not finished within");
   record_figure("cpu_share_at_descriptor_limit", cpu_share * 100, "%");
+  record_figure("beam_cpu_share_at_descriptor_limit", reference_share * 100, "%");
   record_figure("log_lines_at_descriptor_limit", static_cast<double>(log_lines), "lines");
-  EXPECT_LT(cpu_share, 0.3);
+  EXPECT_LT(cpu_share, std::max(0.3, reference_share + 0.1));
   EXPECT_LT(log_lines, 40U) << cpp->stderr_text().substr(0, 4000);
   EXPECT_GE(cpp->log_count("cannot accept connections"), 1U);
 
   // Once the flood ends, new nodes connect again.
-  for (const int fd : silent) {
-    ::close(fd);
-  }
+  cpp_flood.reset();
   BeamNode late(epmd, beam("fdlate"));
   EXPECT_TRUE(
       wait_until([&] { return late.eval("net_adm:ping(" + cpp->atom() + ").") == "pong"; }, 30s));
