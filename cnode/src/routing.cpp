@@ -397,7 +397,7 @@ void NodeImpl::tell_exit(const codec::Pid& self, const SignalEntries& signals,
   for (const auto& [ref, m] : signals.monitors) {
     if (m.local_target) {
       if (auto t = find_slot(*m.local_target)) {
-        on_strand(t, [ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
+        on_strand(t, [ref = ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
       }
     } else if (m.peer) {
       m.peer->send(OutMonitor{true, self, m.target, ref});
@@ -663,7 +663,7 @@ void NodeImpl::demonitor(const codec::Pid& watcher, const codec::Reference& ref)
         release_if_empty(*s);
         if (m.local_target) {
           if (auto t = find_slot(*m.local_target)) {
-            on_strand(t, [ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
+            on_strand(t, [ref = ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
           }
         } else if (m.peer) {
           count_remote(*s, m.peer, -1);
