@@ -54,6 +54,11 @@ void add_options(CLI::App& cli, Options& o) {
       ->check(CLI::IsMember({"drop", "exit"}))
       ->needs(max_mailbox)
       ->capture_default_str();
+  cli.add_option("--max-atoms", o.max_atoms,
+                 "Atoms the node may hold; beyond them a message bringing a new atom is refused "
+                 "(logged and counted) and its connection kept. erl +t's default")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 }  // namespace cppnode::app

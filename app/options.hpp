@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "cppnode/codec/atom.hpp"
+
 namespace cppnode::app {
 
 /// Command-line options of the `cppnode` executable.
@@ -27,6 +29,7 @@ struct Options {
   int max_restarts = 3;                      // --max-restarts: within 5 s, as OTP's default
   std::size_t max_mailbox = 0;               // --max-mailbox: each seed server's bound; 0 = none
   std::string overflow = "drop";             // --overflow: drop or exit at the bound
+  std::size_t max_atoms = codec::default_atom_limit;  // --max-atoms: the atom table's bound
 };
 
 /// Declares the options on `cli` (extend here: add servers' options next to these).

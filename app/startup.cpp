@@ -134,6 +134,7 @@ int run(const Options& options) {
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  codec::set_atom_limit(options.max_atoms);
 
   cnode::NodeConfig config;
   std::string message;

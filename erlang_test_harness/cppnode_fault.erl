@@ -6,7 +6,8 @@
 -export([call_load/4, cast_load/3, start_callers/2, calls_made/1, stop_callers/1,
          connect_cycles/4, start_blocked_calls/4, collect/2, wait_in_call/2, wait_until/2,
          process_count/1, global_call/3, start_reference_server/1, link_many/2,
-         monitor_many/2, calls/2, collect_exits/2]).
+         monitor_many/2, calls/2, collect_exits/2, start_kv_store/0, nested/1, depth/1,
+         send_nested/3, send_new_atoms/4, stat/2]).
 
 -define(CALL_TIMEOUT, 30000).
 
@@ -274,3 +275,37 @@ collect_exits(N, Deadline, Acc) ->
     end.
 
 count(Key, Acc) -> maps:update_with(Key, fun(N) -> N + 1 end, 1, Acc).
+
+%% Starts the Erlang seed kv_store on this node, registered locally as kv_store (the BEAM
+%% reference for the C node's erl_kv_store), unlinked from the caller.
+start_kv_store() ->
+    {ok, Pid} = kv_store:start_link({local, kv_store}),
+    unlink(Pid),
+    ok.
+
+%% A term nested Depth tuples deep: {{{...{leaf}...}}}.
+nested(Depth) -> lists:foldl(fun(_, T) -> {T} end, leaf, lists:seq(1, Depth)).
+
+%% How deep nested/1's term is (a loop: the BEAM's own printer would recurse on it).
+depth({T}) -> 1 + depth(T);
+depth(leaf) -> 0.
+
+%% Sends {'$gen_call', {self(), Ref}, {put, Key, nested(Depth)}} to Dest without waiting for the
+%% reply (a refused message never gets one); a following call on the same connection is handled
+%% after it.
+send_nested(Dest, Key, Depth) ->
+    Dest ! {'$gen_call', {self(), make_ref()}, {put, Key, nested(Depth)}},
+    ok.
+
+%% Casts {delete, Atom} to Dest for Count atoms never seen before (Prefix ++ "_" ++ N), in order.
+send_new_atoms(Dest, Prefix, First, Count) ->
+    [gen_server:cast(Dest, {delete, list_to_atom(Prefix ++ "_" ++ integer_to_list(N))})
+     || N <- lists:seq(First, First + Count - 1)],
+    ok.
+
+%% One figure of the C node's stats server ({cppnode, Node}, call stats).
+stat(Node, Key) ->
+    case catch gen_server:call({cppnode, Node}, stats, 10000) of
+        #{Key := N} -> N;
+        Other -> {no_stat, Key, Other}
+    end.

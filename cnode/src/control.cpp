@@ -80,6 +80,12 @@ bool take_id(const Term& t, std::uint64_t& out) {
 
 bool is_proc(const Term& t) { return t.is<codec::Pid>() || t.is<codec::Atom>(); }
 
+codec::DecodeOptions dist_options(const codec::DecodeOptions& options) {
+  codec::DecodeOptions o = options;
+  o.allow_compressed = false;
+  return o;
+}
+
 }  // namespace
 
 std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
@@ -91,7 +97,7 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
     return std::nullopt;
   }
   std::size_t offset = 1;
-  auto control = codec::decode_prefix(packet, offset, options);
+  auto control = codec::decode_prefix(packet, offset, dist_options(options));
   if (!control) {
     error = "undecodable control message: " + control.error().what();
     return std::nullopt;
@@ -230,18 +236,36 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
       error = "control operation " + std::to_string(m.op) + " must be followed by a payload term";
       return std::nullopt;
     }
-    auto payload = codec::decode_prefix(packet, offset, options);
-    if (!payload) {
-      error = "undecodable payload for control operation " + std::to_string(m.op) + ": " +
-              payload.error().what();
-      return std::nullopt;
-    }
-    m.payload = std::move(*payload);
+    m.payload_bytes = packet.subspan(offset);
+    return m;
   }
   if (offset != packet.size()) {
     error = std::to_string(packet.size() - offset) + " unexpected bytes after control operation " +
             std::to_string(m.op);
     return std::nullopt;
+  }
+  return m;
+}
+
+std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options) {
+  auto payload = codec::decode(m.payload_bytes, dist_options(options));
+  if (!payload) {
+    return payload.error();
+  }
+  m.payload = std::move(*payload);
+  return std::nullopt;
+}
+
+std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
+                                                 const codec::DecodeOptions& options,
+                                                 std::string& error) {
+  auto m = parse_control(packet, options, error);
+  if (m && !m->payload_bytes.empty()) {
+    if (auto e = decode_payload(*m, options)) {
+      error =
+          "undecodable payload for control operation " + std::to_string(m->op) + ": " + e->what();
+      return std::nullopt;
+    }
   }
   return m;
 }

@@ -482,9 +482,34 @@ void Node::on_spawn_request(SpawnHandler handler) {
   impl_->spawn_handler = std::move(handler);
 }
 
+bool NodeImpl::take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error) {
+  auto failed = detail::decode_payload(m, config.decode);
+  if (!failed) {
+    return true;
+  }
+  if (failed->code == codec::errc::compressed_refused) {
+    error = "control operation " + std::to_string(m.op) + ": " + failed->what();
+    return false;
+  }
+  const auto n = messages_refused.fetch_add(1, std::memory_order_relaxed) + 1;
+  // A peer can make every message fail: past the first hundred, one line per thousand.
+  if (n <= 100 || n % 1000 == 0) {
+    using Kind = detail::ControlMessage::Kind;
+    const std::string to = m.kind == Kind::send       ? codec::to_string(codec::Term(m.to))
+                           : m.kind == Kind::reg_send ? std::string(m.to_name.name())
+                           : m.kind == Kind::alias_send
+                               ? "alias " + codec::to_string(codec::Term(m.ref))
+                               : codec::to_string(codec::Term(m.to));
+    spdlog::warn("refused a message from {} (control operation {}, to {}): {} ({} refused so far)",
+                 peer.name().name(), m.op, to, failed->what(), n);
+  }
+  return false;
+}
+
 Node::Stats Node::stats() const {
   Stats s;
   s.messages_in = impl_->messages_in.load(std::memory_order_relaxed);
+  s.messages_refused = impl_->messages_refused.load(std::memory_order_relaxed);
   s.messages_out = impl_->messages_out.load(std::memory_order_relaxed);
   s.connections = impl_->connections_total.load(std::memory_order_relaxed);
   s.processes = impl_->procs.size();

@@ -105,6 +105,7 @@ struct NodeImpl {
   // ---- Counters ----
   std::atomic<std::uint64_t> messages_in{0};
   std::atomic<std::uint64_t> messages_out{0};
+  std::atomic<std::uint64_t> messages_refused{0};
   std::atomic<std::uint64_t> connections_total{0};
 
   // ---- Lifecycle (node.cpp) ----
@@ -200,6 +201,11 @@ struct NodeImpl {
   /// False closes the connection (the message was ill-formed for this node).
   bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
                       std::string& error);
+  /// Decodes `m`'s payload term (node.cpp). False when it does not decode: with `error` empty
+  /// only this message is refused (logged with its sender and the reason, and counted), since
+  /// its framing and control term were fine; with `error` set the connection must close (a
+  /// COMPRESSED payload, which the BEAM treats so).
+  bool take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error);
   /// SPAWN_REQUEST (spawn_request.cpp): spawns what the spawn handler makes, or refuses.
   void handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m);
 

@@ -886,16 +886,26 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
     }
     return find_name(target.as<Atom>());
   };
+  // A message's payload is decoded once its receiver is known to exist (below), as the BEAM
+  // drops a message to a missing process or name undecoded; other payloads (exit reasons,
+  // spawn arguments) are decoded here.
+  const bool is_message =
+      m.kind == Kind::send || m.kind == Kind::reg_send || m.kind == Kind::alias_send;
+  if (!is_message && !m.payload_bytes.empty() && !take_payload(*peer, m, error)) {
+    return error.empty();
+  }
   switch (m.kind) {
     case Kind::send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
       if (auto slot = local_slot(m.to)) {
+        if (!take_payload(*peer, m, error)) return error.empty();
         deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
     case Kind::reg_send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
       if (auto slot = find_name(m.to_name)) {
+        if (!take_payload(*peer, m, error)) return error.empty();
         deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
@@ -910,6 +920,7 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       }
       if (target) {
         if (auto slot = find_slot(*target)) {
+          if (!take_payload(*peer, m, error)) return error.empty();
           deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
         }
       }

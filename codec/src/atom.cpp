@@ -2,6 +2,7 @@
 #include "cppnode/codec/atom.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -119,7 +120,8 @@ class AtomTable {
  public:
   AtomTable() { map_.emplace(std::string_view(), empty_entry()); }
 
-  const AtomEntry* intern(std::string_view utf8, std::size_t h) {
+  // Null when `limited`, the atom is new and the table holds limit_ atoms already.
+  const AtomEntry* intern(std::string_view utf8, std::size_t h, bool limited) {
     {
       std::shared_lock lock(mutex_);
       auto it = map_.find(utf8);
@@ -128,14 +130,23 @@ class AtomTable {
     std::unique_lock lock(mutex_);
     auto it = map_.find(utf8);
     if (it != map_.end()) return it->second;
+    if (limited && map_.size() >= limit_.load(std::memory_order_relaxed)) return nullptr;
     const AtomEntry* e = make_entry(utf8, h);
     map_.emplace(std::string_view(e->name), e);
     return e;
   }
 
+  std::size_t size() {
+    std::shared_lock lock(mutex_);
+    return map_.size();
+  }
+  [[nodiscard]] std::size_t limit() const { return limit_.load(std::memory_order_relaxed); }
+  void set_limit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
+
  private:
   std::shared_mutex mutex_;
   std::unordered_map<std::string_view, const AtomEntry*> map_;
+  std::atomic<std::size_t> limit_{default_atom_limit};
 };
 
 AtomTable& table() {
@@ -150,17 +161,30 @@ thread_local std::array<const AtomEntry*, cache_size> tls_cache{};
 
 }  // namespace
 
-Atom intern_checked(std::string_view utf8) {
+namespace {
+
+const AtomEntry* intern(std::string_view utf8, bool limited) {
   const std::size_t h = hash_text(utf8);
   const AtomEntry*& slot = tls_cache[h & (cache_size - 1)];
   const AtomEntry* e = slot;
-  if (e != nullptr && e->hash == h && same_text(e->name, utf8)) return AtomAccess::make(e);
-  e = table().intern(utf8, h);
-  slot = e;
-  return AtomAccess::make(e);
+  if (e != nullptr && e->hash == h && same_text(e->name, utf8)) return e;
+  e = table().intern(utf8, h, limited);
+  if (e != nullptr) slot = e;
+  return e;
 }
 
-Atom intern_latin1(std::string_view latin1) {
+}  // namespace
+
+Atom intern_checked(std::string_view utf8) { return AtomAccess::make(intern(utf8, false)); }
+
+bool intern_limited(std::string_view utf8, Atom& out) {
+  const AtomEntry* e = intern(utf8, true);
+  if (e == nullptr) return false;
+  out = AtomAccess::make(e);
+  return true;
+}
+
+bool intern_latin1(std::string_view latin1, Atom& out) {
   bool ascii = true;
   for (char c : latin1) {
     if (static_cast<unsigned char>(c) >= 0x80) {
@@ -168,11 +192,11 @@ Atom intern_latin1(std::string_view latin1) {
       break;
     }
   }
-  if (ascii) return intern_checked(latin1);
+  if (ascii) return intern_limited(latin1, out);
   std::string utf8;
   utf8.reserve(latin1.size() * 2);
   for (char c : latin1) append_utf8(utf8, static_cast<unsigned char>(c));
-  return intern_checked(utf8);
+  return intern_limited(utf8, out);
 }
 
 }  // namespace detail
@@ -188,6 +212,12 @@ Atom::Atom(std::string_view utf8) {
   }
   entry_ = detail::AtomAccess::entry(detail::intern_checked(utf8));
 }
+
+std::size_t atom_count() noexcept { return detail::table().size(); }
+
+std::size_t atom_limit() noexcept { return detail::table().limit(); }
+
+void set_atom_limit(std::size_t limit) noexcept { detail::table().set_limit(limit); }
 
 std::string_view Atom::name() const noexcept { return entry_->name; }
 

@@ -30,10 +30,16 @@ struct AtomAccess {
   static Atom make(const AtomEntry* e) noexcept { return Atom(e); }
 };
 
-/// Interns text the caller has checked is valid UTF-8 of at most 255 characters.
+/// Interns text the caller has checked is valid UTF-8 of at most 255 characters, whatever the
+/// atom limit (atoms the program names itself).
 Atom intern_checked(std::string_view utf8);
 
-/// Interns Latin-1 text (ETF ATOM_EXT / SMALL_ATOM_EXT) of at most 255 bytes.
-Atom intern_latin1(std::string_view latin1);
+/// As intern_checked, for decoded input: false, and the table unchanged, when the atom is new
+/// and the table already holds atom_limit() atoms.
+bool intern_limited(std::string_view utf8, Atom& out);
+
+/// Interns Latin-1 text (ETF ATOM_EXT / SMALL_ATOM_EXT) of at most 255 bytes, for decoded input:
+/// false when the atom is new and the table is full, as intern_limited.
+bool intern_latin1(std::string_view latin1, Atom& out);
 
 }  // namespace cppnode::codec::detail

@@ -61,6 +61,13 @@ bool Decoder::fail_depth() {
       "expected at most " + std::to_string(options_.max_depth) + " nested terms, got more");
 }
 
+bool Decoder::fail_atom_table_full(std::size_t start, std::string_view text) {
+  return fail_at(start, errc::atom_table_full,
+                 "expected an existing atom (the atom table is full at its limit of " +
+                     std::to_string(atom_limit()) + " atoms), got the new atom '" +
+                     std::string(text) + "'");
+}
+
 bool Decoder::fail_duplicate_key(std::size_t start) {
   return fail_at(start, errc::duplicate_map_key, "expected unique map keys, got a key twice");
 }
@@ -188,8 +195,8 @@ bool Decoder::atom_body(std::uint8_t t, Atom& out) {
       return fail_at(start, errc::bad_atom,
                      "expected at most 255 characters in an atom, got " + std::to_string(len));
     }
+    if (!intern_latin1(text, out)) return fail_atom_table_full(start, text);
     p_ += len;
-    out = intern_latin1(text);
     return true;
   }
   bool ascii = true;
@@ -210,8 +217,8 @@ bool Decoder::atom_body(std::uint8_t t, Atom& out) {
         start, errc::bad_atom,
         "expected at most 255 characters in an atom, got more (" + std::to_string(len) + " bytes)");
   }
+  if (!intern_limited(text, out)) return fail_atom_table_full(start, text);
   p_ += len;
-  out = intern_checked(text);
   return true;
 }
 
@@ -227,6 +234,11 @@ bool Decoder::big(std::uint8_t t, Term& out) {
   }
   const bool negative = u8() != 0;
   if (!need(n, t, "the digits")) return false;
+  if (n > max_integer_bytes) {
+    return fail_at(position() - 6, errc::too_large,
+                   "expected at most " + std::to_string(max_integer_bytes) +
+                       " digit bytes in LARGE_BIG_EXT, got " + std::to_string(n));
+  }
   const std::uint8_t* digits = p_;
   p_ += n;
   while (n > 0 && digits[n - 1] == 0) --n;  // leading zero digits are allowed
@@ -518,6 +530,11 @@ void Decoder::finish_list(std::vector<Term>& elems, Term& out) {
 // COMPRESSED: UncompressedSize(4) then a zlib stream holding the term.
 bool Decoder::compressed(Term& out) {
   const std::size_t start = position();
+  if (!options_.allow_compressed) {
+    return fail_at(start, errc::compressed_refused,
+                   "expected an uncompressed term (distribution messages never carry COMPRESSED), "
+                   "got COMPRESSED (tag 80)");
+  }
   ++p_;
   if (!need(4, tag::compressed, "the uncompressed size")) return false;
   const std::size_t size = u32();

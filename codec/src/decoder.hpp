@@ -66,6 +66,7 @@ class Decoder {
   [[gnu::cold, gnu::noinline]] bool fail_count(std::size_t n, const char* what);
   [[gnu::cold, gnu::noinline]] bool fail_depth();
   [[gnu::cold, gnu::noinline]] bool fail_duplicate_key(std::size_t start);
+  [[gnu::cold, gnu::noinline]] bool fail_atom_table_full(std::size_t start, std::string_view text);
   [[gnu::cold, gnu::noinline]] bool fail_fun_size(std::size_t start, std::size_t size,
                                                   std::size_t used);
 

@@ -91,6 +91,10 @@ class Encoder {
   }
   void value(const BigInt& v) {
     const std::size_t n = v.magnitude.size();
+    if (n > max_integer_bytes) {  // every BEAM node would refuse it, and drop our connection
+      throw std::invalid_argument("an integer has at most " + std::to_string(max_integer_bytes) +
+                                  " bytes, got " + std::to_string(n));
+    }
     char* p = room(6 + n);
     if (n <= 255) {
       p = put8(put8(p, tag::small_big), static_cast<std::uint8_t>(n));

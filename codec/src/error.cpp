@@ -32,6 +32,10 @@ class CodecCategory final : public std::error_category {
         return "compressed data does not inflate to the announced size";
       case errc::trailing_bytes:
         return "bytes left after the term";
+      case errc::atom_table_full:
+        return "a new atom while the atom table is full";
+      case errc::compressed_refused:
+        return "a compressed term where none is allowed";
     }
     return "unknown codec error";
   }

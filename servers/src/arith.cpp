@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "cppnode/codec/codec.hpp"
 #include "cppnode/servers/errors.hpp"
 
 namespace cppnode::servers {
@@ -97,10 +98,12 @@ bool is_number(const Term& t) {
   return t.is<std::int64_t>() || t.is<codec::BigInt>() || t.is<double>();
 }
 
-[[noreturn]] void badarith(const Term& a, const Term& b) {
-  throw ErlangError(codec::Atom("badarith"), codec::tuple(codec::Atom("erlang"), codec::Atom("+"),
-                                                          codec::list(a, b), codec::list()));
+[[noreturn]] void arith_error(const char* reason, const Term& a, const Term& b) {
+  throw ErlangError(codec::Atom(reason), codec::tuple(codec::Atom("erlang"), codec::Atom("+"),
+                                                      codec::list(a, b), codec::list()));
 }
+
+[[noreturn]] void badarith(const Term& a, const Term& b) { arith_error("badarith", a, b); }
 
 }  // namespace
 
@@ -122,7 +125,13 @@ Term add(const Term& a, const Term& b) {
   }
   Signed p = signed_of(a);
   Signed q = signed_of(b);
-  if (p.negative == q.negative) return integer_of(p.negative, plus(p.magnitude, q.magnitude));
+  if (p.negative == q.negative) {
+    Magnitude sum = plus(p.magnitude, q.magnitude);
+    // The BEAM raises system_limit for an integer it cannot hold; one we made would be refused
+    // by every node we sent it to.
+    if (sum.size() > codec::max_integer_bytes) arith_error("system_limit", a, b);
+    return integer_of(p.negative, std::move(sum));
+  }
   const int c = compare(p.magnitude, q.magnitude);
   if (c == 0) return Term(std::int64_t{0});
   if (c > 0) return integer_of(p.negative, minus(p.magnitude, q.magnitude));

@@ -65,6 +65,8 @@ Term node_stats(const cnode::Node& node, std::size_t top) {
       {Atom("processes"), count(totals.processes)},
       {Atom("messages_in"), count(totals.messages_in)},
       {Atom("messages_out"), count(totals.messages_out)},
+      {Atom("messages_refused"), count(totals.messages_refused)},
+      {Atom("atoms"), count(codec::atom_count())},
       {Atom("mailboxes"), mailboxes(node, top)},
   });
 }

@@ -29,15 +29,16 @@ ControlMessage parse_one(const std::string& out) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(out.data());
   EXPECT_EQ(get_u32(p), out.size() - 4);
   std::string error;
-  auto m = parse_control(std::span<const std::uint8_t>(p + 4, out.size() - 4), {}, error);
+  auto m = parse_control_full(std::span<const std::uint8_t>(p + 4, out.size() - 4), {}, error);
   EXPECT_TRUE(m) << error;
   return m.value_or(ControlMessage{});
 }
 
 std::optional<ControlMessage> parse_bytes(std::string_view packet, std::string& error) {
-  return parse_control(std::span<const std::uint8_t>(
-                           reinterpret_cast<const std::uint8_t*>(packet.data()), packet.size()),
-                       {}, error);
+  return parse_control_full(
+      std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(packet.data()),
+                                    packet.size()),
+      {}, error);
 }
 
 TEST(Control, SendAndRegSendAndAliasSend) {

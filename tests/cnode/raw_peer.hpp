@@ -106,7 +106,7 @@ class RawPeer {
       if (body.empty()) continue;
       if (!read_exact(body.data(), body.size())) return std::nullopt;
       std::string error;
-      auto m = detail::parse_control(body, {}, error);
+      auto m = detail::parse_control_full(body, {}, error);
       if (!m) throw std::runtime_error("RawPeer: bad packet from the node: " + error);
       return m;
     }

@@ -2,11 +2,15 @@
 #include "cppnode/codec/atom.hpp"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "cppnode/codec/codec.hpp"
 
 namespace cppnode::codec {
 namespace {
@@ -75,6 +79,71 @@ TEST(Atom, ThreadsSeeOneAtomPerText) {
       }
     }
   }
+}
+
+// SMALL_ATOM_UTF8_EXT of `text`, as a whole term.
+std::string small_atom(const std::string& text) {
+  std::string s{static_cast<char>(131), static_cast<char>(119), static_cast<char>(text.size())};
+  return s + text;
+}
+
+Result<Term> decode_atom(const std::string& text) { return decode(as_bytes(small_atom(text))); }
+
+// Sets the process-wide atom limit for one test and restores it after.
+class AtomLimit : public ::testing::Test {
+ protected:
+  void TearDown() override { set_atom_limit(default_atom_limit); }
+};
+
+TEST_F(AtomLimit, DefaultIsTheBeams) { EXPECT_EQ(atom_limit(), 1'048'576U); }
+
+TEST_F(AtomLimit, DecodingRefusesNewAtomsAtTheLimitAndKeepsOldOnes) {
+  ASSERT_TRUE(decode_atom("limit_test_old"));
+  const Atom program("limit_test_program");
+  set_atom_limit(atom_count() + 2);
+  EXPECT_TRUE(decode_atom("limit_test_new_1"));
+  EXPECT_TRUE(decode_atom("limit_test_new_2"));
+  const std::size_t full = atom_count();
+  auto r = decode_atom("limit_test_new_3");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::atom_table_full);
+  EXPECT_EQ(r.error().offset, 1U);
+  EXPECT_NE(r.error().message.find("got the new atom 'limit_test_new_3'"), std::string::npos)
+      << r.error().message;
+  // Latin-1 atoms (ATOM_EXT) too.
+  r = decode(as_bytes(std::string("\x83\x64\x00\x03\xe9\xe9\xe9", 7)));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::atom_table_full);
+  EXPECT_EQ(atom_count(), full);
+  // Every atom already there still decodes, from any thread.
+  for (const char* old :
+       {"limit_test_old", "limit_test_new_1", "limit_test_new_2", "limit_test_program", ""}) {
+    EXPECT_TRUE(decode_atom(old)) << old;
+    std::thread([old] { EXPECT_TRUE(decode_atom(old)) << old; }).join();
+  }
+  // The program's own atoms are not bound by it.
+  EXPECT_EQ(Atom("limit_test_new_3").name(), "limit_test_new_3");
+  EXPECT_TRUE(decode_atom("limit_test_new_3"));
+  set_atom_limit(default_atom_limit);
+  EXPECT_TRUE(decode_atom("limit_test_new_4"));
+}
+
+TEST_F(AtomLimit, MemoryPerAtom) {
+  // What a new atom decoded from a peer costs for good: heap bytes per atom, for 100,000 atoms
+  // of 12-20 characters (the table's entry, its strings and the hash map's node and bucket).
+  constexpr int count = 100'000;
+  std::vector<std::string> inputs;
+  inputs.reserve(count);
+  for (int i = 0; i < count; ++i) inputs.push_back(small_atom("mem_atom_" + std::to_string(i)));
+  const std::size_t atoms_before = atom_count();
+  const auto before = mallinfo2().uordblks;
+  for (const auto& in : inputs) ASSERT_TRUE(decode(as_bytes(in)));
+  const auto after = mallinfo2().uordblks;
+  ASSERT_EQ(atom_count(), atoms_before + count);
+  const double per_atom = static_cast<double>(after - before) / count;
+  std::printf("[figure] heap_bytes_per_atom = %.0f bytes\n", per_atom);
+  RecordProperty("heap_bytes_per_atom", static_cast<int>(per_atom));
+  EXPECT_LT(per_atom, 400.0);
 }
 
 }  // namespace

@@ -314,6 +314,57 @@ TEST(Decode, DecompressedSizeIsBounded) {
   EXPECT_EQ(r.error().code, errc::bad_compression);
 }
 
+// LARGE_BIG_EXT with `n` digit bytes, all 1 but the most significant, `top`.
+std::string large_big(std::size_t n, int top) {
+  std::string s = bytes({131, 111, static_cast<int>(n >> 24), static_cast<int>((n >> 16) & 0xFF),
+                         static_cast<int>((n >> 8) & 0xFF), static_cast<int>(n & 0xFF), 0});
+  s.append(n - 1, '\x01');
+  s.push_back(static_cast<char>(top));
+  return s;
+}
+
+TEST(Decode, IntegersAreBoundedAsInOtp25) {
+  // OTP 25's binary_to_term (64-bit) takes 4,194,296 digit bytes and refuses 4,194,297 even when
+  // the extra byte is a leading zero (checked on erts 13.1.5).
+  ASSERT_EQ(max_integer_bytes, 4'194'296U);
+  auto r = decode_str(large_big(max_integer_bytes, 1));
+  ASSERT_TRUE(r) << r.error().what();
+  EXPECT_EQ(r->as<BigInt>().magnitude.size(), max_integer_bytes);
+  for (int top : {1, 0}) {
+    r = decode_str(large_big(max_integer_bytes + 1, top));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, errc::too_large);
+    EXPECT_EQ(r.error().offset, 1U);
+    EXPECT_NE(r.error().message.find("at most 4194296 digit bytes in LARGE_BIG_EXT, got 4194297"),
+              std::string::npos)
+        << r.error().message;
+  }
+}
+
+TEST(Encode, RefusesIntegersNoBeamCanHold) {
+  BigInt b;
+  b.magnitude.assign(max_integer_bytes, 1);
+  EXPECT_EQ(encode(Term(b)).size(), 1 + 5 + 1 + max_integer_bytes);
+  b.magnitude.push_back(1);
+  EXPECT_THROW(encode(Term(b)), std::invalid_argument);
+}
+
+TEST(Decode, CompressedCanBeRefused) {
+  const std::string blob = encode_compressed(Term(binary(std::string(4096, 'a'))));
+  ASSERT_EQ(static_cast<unsigned char>(blob[1]), 80);
+  EXPECT_TRUE(decode_str(blob));  // binary_to_term takes it
+  DecodeOptions dist;
+  dist.allow_compressed = false;
+  auto r = decode_str(blob, dist);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::compressed_refused);
+  EXPECT_EQ(r.error().offset, 1U);
+  // Refused before anything is inflated: even a size beyond max_decompressed_size says so.
+  r = decode_str(bytes({131, 80, 0x7F, 0xFF, 0xFF, 0xFF, 0x78, 0x9C}), dist);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::compressed_refused);
+}
+
 TEST(Decode, FloatsMustBeFinite) {
   auto r = decode_str(bytes({131, 70, 0x7F, 0xF0, 0, 0, 0, 0, 0, 0}));
   ASSERT_FALSE(r);

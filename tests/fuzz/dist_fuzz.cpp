@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the post-handshake packet path: the bytes are what a connected peer sends.
 // They go through PacketReader<4> in reads of varying sizes and every complete packet through
-// parse_control, as Peer::on_read / Peer::handle_packet do. Whatever the bytes, each packet ends
-// in a ControlMessage or an error message, the reader's buffer stays bounded by the packet limit,
+// parse_control and its payload through decode_payload, as Peer::on_read / Peer::handle_packet
+// and NodeImpl::handle_control do. Whatever the bytes, each packet ends in a ControlMessage, a
+// refused payload or an error message, the reader's buffer stays bounded by the packet limit,
 // and a parsed message re-encodes (with the encoders the node sends with) to a packet that parses
 // back to the same message.
 //
@@ -94,7 +95,7 @@ void check_roundtrip(const detail::ControlMessage& m, const codec::DecodeOptions
     const auto bytes = codec::as_bytes(out);
     FUZZ_CHECK(bytes.size() >= 4 && detail::get_u32(bytes.data()) == bytes.size() - 4);
     std::string error;
-    auto back = detail::parse_control(bytes.subspan(4), options, error);
+    auto back = detail::parse_control_full(bytes.subspan(4), options, error);
     if (!back) std::fprintf(stderr, "re-encoded message does not parse: %s\n", error.c_str());
     FUZZ_CHECK(back.has_value());
     FUZZ_CHECK(back->kind == m.kind);
@@ -145,6 +146,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!message) {
         FUZZ_CHECK(!error.empty());
         return 0;  // the connection closes
+      }
+      if (!message->payload_bytes.empty()) {
+        if (auto e = detail::decode_payload(*message, options)) {
+          if (e->code == codec::errc::compressed_refused) return 0;  // the connection closes
+          continue;                                                  // only this message is refused
+        }
       }
       check_roundtrip(*message, options);
     }

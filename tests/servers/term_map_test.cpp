@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <vector>
+
+#include "cppnode/codec/codec.hpp"
 #include "cppnode/servers/arith.hpp"
 #include "cppnode/servers/errors.hpp"
 
@@ -69,6 +73,20 @@ TEST(Add, ErlangArithmetic) {
     EXPECT_EQ(e.frame(), codec::tuple("erlang"_a, "+"_a, codec::list(1, "x"_a), codec::list()));
   }
   EXPECT_THROW(add(1.0e308, 1.0e308), ErlangError);
+}
+
+TEST(Add, SystemLimitBeyondTheLargestInteger) {
+  // The largest integer OTP 25 holds is 2^33,554,368 - 1 (codec::max_integer_bytes of 0xFF):
+  // an integer of one bit more raises system_limit there (`1 bsl 33554368` does, on erts 13.1.5,
+  // where `1 bsl 33554367` is fine), so `Max + 1` must too.
+  const Term max(codec::BigInt{false, std::vector<std::uint8_t>(codec::max_integer_bytes, 0xFF)});
+  EXPECT_EQ(add(max, -1).as<codec::BigInt>().magnitude.size(), codec::max_integer_bytes);
+  try {
+    add(max, 1);
+    FAIL() << "expected system_limit";
+  } catch (const ErlangError& e) {
+    EXPECT_EQ(e.reason(), Term("system_limit"_a));
+  }
 }
 
 }  // namespace

@@ -158,6 +158,9 @@ class Node {
   struct Stats {
     std::uint64_t messages_in = 0;
     std::uint64_t messages_out = 0;
+    /// Messages from peers whose payload did not decode (too deep, a new atom at the atom
+    /// limit, ...): dropped alone, their connection kept.
+    std::uint64_t messages_refused = 0;
     std::uint64_t connections = 0;
     std::uint64_t processes = 0;
   };

@@ -14,13 +14,15 @@ struct AtomAccess;
 
 /// An interned Erlang atom: copying and `==` are pointer operations; `<=>` compares the text
 /// (UTF-8 byte order is code point order, as Erlang orders atoms).
-/// Thread-safe: atoms may be created from any thread. Interned atoms live until exit.
+/// Thread-safe: atoms may be created from any thread. Interned atoms live until exit, as on the
+/// BEAM; the decoder brings new ones in only while the table holds fewer than atom_limit().
 class Atom {
  public:
   /// The empty atom `''`.
   Atom() noexcept;
   /// Interns `utf8`. Throws `std::invalid_argument` if it is longer than 255 characters or not
-  /// valid UTF-8 (the decoder checks first and returns an error instead).
+  /// valid UTF-8 (the decoder checks first and returns an error instead). Not bound by
+  /// atom_limit(): it is for the names a program uses, never for text from peers.
   explicit Atom(std::string_view utf8);
 
   [[nodiscard]] std::string_view name() const noexcept;
@@ -37,6 +39,19 @@ class Atom {
   explicit Atom(const detail::AtomEntry* entry) noexcept : entry_(entry) {}
   const detail::AtomEntry* entry_;
 };
+
+/// The BEAM's default atom table size (`erl +t`), and so ours.
+inline constexpr std::size_t default_atom_limit = 1'048'576;
+
+/// Atoms in the process-wide table now (the empty atom included).
+[[nodiscard]] std::size_t atom_count() noexcept;
+/// The table size beyond which decoding refuses new atoms (errc::atom_table_full): existing
+/// atoms keep decoding, and the BEAM's crash at its own limit becomes one refused term.
+/// `Atom(text)` is not bound by it. An atom of 12-20 characters takes 224 bytes of heap for good
+/// (AtomLimit.MemoryPerAtom), so the default bounds the table near 230 MiB.
+[[nodiscard]] std::size_t atom_limit() noexcept;
+/// Sets atom_limit() (process-wide; at least the current count takes effect at once).
+void set_atom_limit(std::size_t limit) noexcept;
 
 inline namespace literals {
 /// `"ok"_a` is the atom `ok`.

@@ -21,6 +21,10 @@ namespace cppnode::codec {
 /// - atoms hold at most 255 characters of valid UTF-8 (Latin-1 for ATOM_EXT/SMALL_ATOM_EXT);
 /// - a COMPRESSED term is inflated as it really expands, never beyond its announced size nor
 ///   beyond what deflate can produce from the bytes given (1032:1);
+/// - an integer (SMALL_BIG_EXT / LARGE_BIG_EXT) holds at most max_integer_bytes digit bytes,
+///   leading zero bytes included, as in OTP 25;
+/// - an atom not yet in the atom table is refused (errc::atom_table_full) once the table holds
+///   atom_limit() atoms (atom.hpp);
 /// - input OTP 25's binary_to_term rejects is rejected, and so are maps with a key twice.
 struct DecodeOptions {
   /// Deepest nesting of tuples, lists, maps and fun environments (a list's tail does not
@@ -29,7 +33,16 @@ struct DecodeOptions {
   std::size_t max_depth = 512;
   /// Largest size a compressed term (ETF tag 80) may inflate to.
   std::size_t max_decompressed_size = std::size_t{64} << 20;
+  /// Whether COMPRESSED (tag 80) is accepted at all, as binary_to_term does. The BEAM refuses it
+  /// in distribution messages (term_to_binary never compresses there) and closes the connection;
+  /// false gives errc::compressed_refused before anything is inflated.
+  bool allow_compressed = true;
 };
+
+/// Most digit bytes an integer may have: OTP 25 on a 64-bit host holds at most 524,287 64-bit
+/// digits (2^33,554,368 - 1); binary_to_term refuses a longer SMALL_BIG_EXT / LARGE_BIG_EXT and
+/// integer arithmetic beyond it raises system_limit. `encode` refuses a longer BigInt too.
+inline constexpr std::size_t max_integer_bytes = std::size_t{524'287} * 8;
 
 /// Decodes one term in External Term Format, starting with the version byte 131, that must fill
 /// `bytes` exactly. Never throws on bad input: the Error names the offset and the problem.
@@ -43,7 +56,7 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
 /// Appends the term, with the leading 131, as `term_to_binary/1` of OTP 25 encodes it (maps of
 /// more than 32 keys are encoded in their stored order, which `binary_to_term` accepts).
 /// Throws `std::invalid_argument` for what Erlang cannot hold: NaN or infinite floats,
-/// references with more than 5 ids.
+/// references with more than 5 ids, integers of more than max_integer_bytes.
 void encode(const Term& term, std::string& out);
 /// Appends the term without the leading 131.
 void encode_body(const Term& term, std::string& out);

@@ -11,16 +11,18 @@ namespace cppnode::codec {
 
 /// Why decoding failed.
 enum class errc {
-  truncated = 1,      // the input ended inside a term
-  bad_version,        // the first byte is not 131
-  unknown_tag,        // a tag byte this decoder does not know
-  bad_value,          // a field holds a value the format forbids
-  too_deep,           // nesting deeper than DecodeOptions::max_depth
-  too_large,          // a size above a limit (decompressed size, atom length, ...)
-  bad_atom,           // atom text that is not valid UTF-8/Latin-1, or over 255 characters
-  duplicate_map_key,  // a map with the same key twice
-  bad_compression,    // zlib data that does not inflate to the announced size
-  trailing_bytes,     // bytes left after the term
+  truncated = 1,       // the input ended inside a term
+  bad_version,         // the first byte is not 131
+  unknown_tag,         // a tag byte this decoder does not know
+  bad_value,           // a field holds a value the format forbids
+  too_deep,            // nesting deeper than DecodeOptions::max_depth
+  too_large,           // a size above a limit (decompressed size, atom length, ...)
+  bad_atom,            // atom text that is not valid UTF-8/Latin-1, or over 255 characters
+  duplicate_map_key,   // a map with the same key twice
+  bad_compression,     // zlib data that does not inflate to the announced size
+  trailing_bytes,      // bytes left after the term
+  atom_table_full,     // a new atom while the atom table holds atom_limit() atoms
+  compressed_refused,  // COMPRESSED (tag 80) where DecodeOptions::allow_compressed is false
 };
 
 const std::error_category& codec_category() noexcept;

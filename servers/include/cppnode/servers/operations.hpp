@@ -19,8 +19,10 @@ namespace cppnode::servers {
 
 /// The node's figures for operators, as a map:
 /// `#{node => Node, connections => Count, connected_nodes => [Node], connections_total => N,
-/// processes => Count, messages_in => N, messages_out => N, mailboxes => [#{pid => Pid,
-/// name => Name, queued => N}]}`. Messages count only those to and from other nodes;
+/// processes => Count, messages_in => N, messages_out => N, messages_refused => N, atoms => N,
+/// mailboxes => [#{pid => Pid, name => Name, queued => N}]}`. Messages count only those to and
+/// from other nodes; `messages_refused` those whose payload did not decode (dropped alone);
+/// `atoms` is the size of the process-wide atom table (bounded by codec::atom_limit());
 /// `connections_total` counts connections made since the node started; `mailboxes` lists the
 /// `top` deepest non-empty mailboxes, deepest first (`name` only for registered processes).
 /// Thread-safe; O(processes).

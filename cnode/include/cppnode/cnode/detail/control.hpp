@@ -78,15 +78,32 @@ struct ControlMessage {
   std::uint64_t id = 0;
   /// SPAWN_REQUEST's option list.
   codec::Term options;
-  /// The message (sends), the reason (exits) or the argument list (SPAWN_REQUEST).
+  /// The message (sends), the reason (exits) or the argument list (SPAWN_REQUEST); for an
+  /// operation with a payload term, set by decode_payload.
   codec::Term payload;
+  /// The payload term's bytes (from its 131 to the end of the packet), not yet decoded; empty
+  /// for operations without one. Points into the packet given to parse_control.
+  std::span<const std::uint8_t> payload_bytes;
 };
 
-/// Parses one distribution packet (starting with the pass-through byte). An unknown operation,
-/// a tuple of the wrong shape, undecodable terms or trailing bytes give nullopt and `error`.
+/// Parses one distribution packet (starting with the pass-through byte) up to its payload term,
+/// which is left undecoded in `payload_bytes`: the BEAM decodes a message only once it knows the
+/// receiver exists. An unknown operation, a tuple of the wrong shape, an undecodable control
+/// term (COMPRESSED included: distribution never compresses) or a missing payload give nullopt
+/// and `error`.
 std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
                                             const codec::DecodeOptions& options,
                                             std::string& error);
+
+/// Decodes `m.payload_bytes` into `m.payload`; the term must fill them. COMPRESSED is refused
+/// (errc::compressed_refused) whatever `options` say. Returns the Error on failure.
+std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options);
+
+/// parse_control then decode_payload, for tools and tests that want the whole message; a payload
+/// that does not decode is an error too.
+std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
+                                                 const codec::DecodeOptions& options,
+                                                 std::string& error);
 
 /// Encoders: each appends one complete packet (4-byte length, pass-through byte, control term,
 /// payload term if any) to `out`.
