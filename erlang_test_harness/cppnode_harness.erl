@@ -9,7 +9,7 @@
 %% exactly, whichever node the operations come from.
 -module(cppnode_harness).
 -behaviour(supervisor).
--export([start_references/0, ops/1, compare/2, probe/3, call/4, rate_check/2,
+-export([start_references/0, start_local_references/0, ops/1, compare/2, probe/3, call/4, rate_check/2,
          wait_registered/2, wait_gone/2, whereis_node/1, call_when_suspended/2]).
 -export([init/1]).
 
@@ -25,6 +25,20 @@ start_references() ->
          child(ref_erl_kv_store, kv_store, [{global, ref_erl_kv_store}]),
          child(ref_hashmap, 'Elixir.Hashmap', [#{}, [{name, {global, ref_hashmap}}]]),
          child(ref_shopping_cart, 'Elixir.ShoppingCart', [[{name, {global, ref_shopping_cart}}]])],
+    {ok, Sup} = supervisor:start_link(?MODULE, Children),
+    unlink(Sup),
+    ok.
+
+%% The same seed modules registered locally under the C node's names (counter, stack, ...), for
+%% clients that call by registered name, as JInterface and ei do (tests/fault/interop_test.cpp).
+start_local_references() ->
+    Children =
+        [child(counter, 'Elixir.Counter', [0, [{name, counter}]]),
+         child(stack, 'Elixir.Stack', [[hello], [{name, stack}]]),
+         child(kv_store, 'Elixir.KVStore', [[{name, kv_store}]]),
+         child(erl_kv_store, kv_store, [{local, erl_kv_store}]),
+         child(hashmap, 'Elixir.Hashmap', [#{}, [{name, hashmap}]]),
+         child(shopping_cart, 'Elixir.ShoppingCart', [[{name, shopping_cart}]])],
     {ok, Sup} = supervisor:start_link(?MODULE, Children),
     unlink(Sup),
     ok.

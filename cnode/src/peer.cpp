@@ -16,8 +16,18 @@ namespace cppnode::cnode {
 
 namespace asio = boost::asio;
 
+// The one place where the flags negotiated with a peer choose what goes on the wire (the
+// Distribution Protocol document, "Distribution Flags"; erts dist.c does the same per signal):
+// - ALIAS: ALIAS_SEND, else a plain SEND to the caller's pid.
+// - UNLINK_ID: UNLINK_ID/UNLINK_ID_ACK, else the old UNLINK and no ack.
+// - EXIT_PAYLOAD: the PAYLOAD_ forms of EXIT, EXIT2 and MONITOR_P_EXIT.
+// - DIST_MONITOR and DIST_MONITOR_NAME (both, as dist.c checks): MONITOR_P, DEMONITOR_P and
+//   MONITOR_P_EXIT; without them nothing is sent and a monitor of the peer's process only
+//   watches the connection (DOWN noconnection on nodedown), as erts_dsig_send_monitor does.
 void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) {
   const bool payload = (flags & detail::dflag::exit_payload) != 0;
+  constexpr std::uint64_t monitors = detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
+  const bool monitor_signals = (flags & monitors) == monitors;
   std::visit(
       [&](const auto& s) {
         using T = std::decay_t<decltype(s)>;
@@ -46,10 +56,15 @@ void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) 
         } else if constexpr (std::is_same_v<T, OutExit>) {
           detail::encode_exit(out, payload, s.is_link, s.from, s.to, s.reason);
         } else if constexpr (std::is_same_v<T, OutMonitor>) {
-          detail::encode_monitor(out, s.demonitor ? detail::op::demonitor_p : detail::op::monitor_p,
-                                 s.from, s.target, s.ref);
+          if (monitor_signals) {
+            detail::encode_monitor(out,
+                                   s.demonitor ? detail::op::demonitor_p : detail::op::monitor_p,
+                                   s.from, s.target, s.ref);
+          }
         } else if constexpr (std::is_same_v<T, OutMonitorExit>) {
-          detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason);
+          if (monitor_signals) {
+            detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason);
+          }
         } else {
           detail::encode_spawn_reply(out, s.ref, s.to, s.flags, s.result);
         }
@@ -76,6 +91,9 @@ bool Peer::send(OutSignal&& signal) {
     thread_local std::string scratch;
     scratch.clear();
     encode_out(signal, flags_, scratch);
+    if (scratch.empty()) {
+      return true;  // a signal this peer does not take (see encode_out): nothing to write
+    }
     const bool queued = append(scratch, &busy);
     if (scratch.capacity() > (std::size_t{1} << 20)) {
       std::string().swap(scratch);  // do not keep a huge message's buffer per thread

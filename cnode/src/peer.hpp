@@ -80,7 +80,9 @@ struct OutSpawnReply {
 using OutSignal = std::variant<OutSend, OutRegSend, OutAliasSend, OutLink, OutUnlink, OutUnlinkAck,
                                OutExit, OutMonitor, OutMonitorExit, OutSpawnReply>;
 
-/// Appends the packet for `signal` as a peer with `flags` expects it.
+/// Appends the packet for `signal` as a peer with `flags` expects it; nothing for a signal that
+/// such a peer does not take (monitor signals without DIST_MONITOR, UNLINK_ID_ACK without
+/// UNLINK_ID).
 void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out);
 
 /// One remote node: the connection once the handshake is done, the signals queued before that,

@@ -88,9 +88,21 @@ Term integer_of(bool negative, Magnitude m) {
 double to_double(const Term& t) {
   if (const auto* d = t.get_if<double>()) return *d;
   if (const auto* i = t.get_if<std::int64_t>()) return static_cast<double>(*i);
+  // As erts big.c big_to_double: the magnitude's 64-bit digits, most significant first,
+  // r = r * 2^64 + digit. Each step rounds twice (the digit, then the sum), so the result can
+  // differ in the last bit from a correctly rounded conversion; the BEAM's result is the one
+  // callers compare with. An overflow gives inf, which add() turns into badarith as the BEAM does.
   const auto& b = t.as<codec::BigInt>();
+  const std::size_t digits = (b.magnitude.size() + 7) / 8;
   double r = 0;
-  for (std::size_t i = b.magnitude.size(); i-- > 0;) r = r * 256.0 + b.magnitude[i];
+  for (std::size_t d = digits; d-- > 0;) {
+    std::uint64_t digit = 0;
+    for (std::size_t k = 8; k-- > 0;) {
+      const std::size_t i = d * 8 + k;
+      digit = digit << 8 | (i < b.magnitude.size() ? b.magnitude[i] : 0U);
+    }
+    r = r * 18446744073709551616.0 + static_cast<double>(digit);
+  }
   return b.negative ? -r : r;
 }
 

@@ -7,7 +7,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
-#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -33,7 +32,6 @@ struct GlobalRegistry::State {
   };
   std::map<Term, Entry> names;
   std::vector<Atom> beam_nodes;             // connected visible BEAM nodes, oldest first
-  std::set<Atom> pending;                   // connected, not yet known to be visible BEAM nodes
   std::map<Atom, codec::Pid> name_servers;  // global_name_server per node
   std::uint64_t next_generation = 0;
 };
@@ -130,28 +128,13 @@ void GlobalRegistry::on_node_event(const cnode::NodeEvent& event) {
   auto& nodes = state_->beam_nodes;
   const auto known = std::find(nodes.begin(), nodes.end(), event.node);
   if (event.up) {
-    if (known != nodes.end() || state_->pending.contains(event.node)) return;
-    if (!event.hidden) {
-      add_beam_node(event.node);
-      return;
-    }
-    // A peer reported hidden may still be a BEAM node that sees this connection as hidden;
-    // a visible BEAM node answers `error` (no -hidden flag), a C node has no rex at all.
-    state_->pending.insert(event.node);
-    auto weak =
-        std::weak_ptr<GlobalRegistry>(std::static_pointer_cast<GlobalRegistry>(shared_from_this()));
-    rpc(node(), event.node, Atom("init"), Atom("get_argument"), codec::list(Atom("hidden")),
-        options_.rpc_timeout, [weak, peer = event.node](RpcOutcome r) {
-          if (auto self = weak.lock()) {
-            self->on_strand([peer, r = std::move(r)](GlobalRegistry& s) {
-              if (s.state_->pending.erase(peer) == 0) return;  // went down meanwhile
-              if (r.ok && r.value.is_atom("error")) s.add_beam_node(peer);
-            });
-          }
-        });
+    // What a peer is comes from what it said in the handshake: a node that publishes itself
+    // (DFLAG_PUBLISHED) is a visible BEAM node whose global we can register through. A hidden
+    // peer (a C node, JInterface, erl_call, erl -hidden) is never asked anything unasked: many
+    // of them have no rex and drop a connection that sends them what they did not expect.
+    if (!event.hidden && known == nodes.end()) add_beam_node(event.node);
     return;
   }
-  state_->pending.erase(event.node);
   if (known == nodes.end()) return;
   nodes.erase(known);
   state_->name_servers.erase(event.node);

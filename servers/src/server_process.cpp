@@ -615,6 +615,18 @@ Term ServerProcess::status_term() const {
                                   codec::list(), std::move(misc)));
 }
 
+bool ServerProcess::expects_ok_state(const Term& tag) {
+  // sys:get_state/1,2 of OTP 26.1 and later match the answer against {ok, State} (erlang/otp
+  // #4029); OTP 25's take it bare, so each caller must get its own form. The request is the
+  // same ({system, From, get_state}, checked on 25, 27 and 29); what tells them apart is the
+  // tag gen:call makes, [alias | Ref]: since OTP 26 a monitor alias is a 5-word "pid reference",
+  // before that a 3-word one. OTP 26.0 (5 words, bare state) is out of support and not told apart.
+  const auto* l = tag.get_if<codec::List>();
+  if (l == nullptr || l->proper || l->elements.size() != 2) return false;
+  const auto* ref = l->elements[1].get_if<codec::Reference>();
+  return ref != nullptr && ref->length > 3;
+}
+
 void ServerProcess::handle_system(Tuple& message) {
   const auto& a = atoms();
   auto* from_tuple = message.elements[1].get_if<Tuple>();
@@ -633,7 +645,9 @@ void ServerProcess::handle_system(Tuple& message) {
   if (const auto* op = request.get_if<Atom>()) {
     if (op->name() == "get_state") {
       try {
-        from.reply(server_->state_term());
+        Term state = server_->state_term();
+        from.reply(expects_ok_state(from_tuple->elements[1]) ? codec::tuple(a.ok, std::move(state))
+                                                             : std::move(state));
       } catch (const std::exception& e) {
         from.reply(codec::tuple(
             a.error,

@@ -70,6 +70,9 @@ class ServerProcess final : public cnode::Process {
   void deliver(codec::Term message);
   void handle_gen_call(codec::Term& message, codec::Tuple& call);
   void handle_system(codec::Tuple& message);
+  /// Whether the sys caller whose gen:call tag is `tag` wants get_state's answer as
+  /// {ok, State} (OTP 26.1+) rather than bare (OTP 25 and older).
+  static bool expects_ok_state(const codec::Term& tag);
   void handle_exit_signal(cnode::ExitSignal& exit);
   void handle_down(cnode::DownSignal& down);
   void run_info(codec::Atom callback, const codec::Term& message,

@@ -49,6 +49,10 @@ class RawPeer {
   RawPeer(const RawPeer&) = delete;
   RawPeer& operator=(const RawPeer&) = delete;
 
+  /// The flags this peer offers in send_name (set before the handshake): a peer without a
+  /// capability tests what the node sends to such a peer.
+  std::uint64_t flags = detail::dflag::ours;
+
   void send(std::string_view bytes) {
     while (!bytes.empty()) {
       const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -67,9 +71,7 @@ class RawPeer {
     return finish_handshake(cookie, expected_node);
   }
 
-  void send_name(const std::string& name) {
-    send(detail::encode_send_name(detail::dflag::ours, 1, name));
-  }
+  void send_name(const std::string& name) { send(detail::encode_send_name(flags, 1, name)); }
   void send_status(const std::string& status) { send(detail::encode_status(status)); }
   /// The next status message's text, or "closed".
   std::string read_status() {
@@ -97,6 +99,12 @@ class RawPeer {
     return "";
   }
 
+  /// Closes the connection, as a peer that goes away.
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
   /// The next distribution packet that is not a tick, parsed; nullopt on close or timeout.
   std::optional<detail::ControlMessage> read_packet() {
     while (true) {
@@ -110,6 +118,18 @@ class RawPeer {
       if (!m) throw std::runtime_error("RawPeer: bad packet from the node: " + error);
       return m;
     }
+  }
+
+  /// The packets that are not ticks up to and including the first one `last` accepts; stops
+  /// early (without such a packet) on close or after 10 s of silence.
+  template <class Pred>
+  std::vector<detail::ControlMessage> read_packets_until(Pred last) {
+    std::vector<detail::ControlMessage> out;
+    while (auto m = read_packet()) {
+      out.push_back(std::move(*m));
+      if (last(out.back())) break;
+    }
+    return out;
   }
 
   /// A handshake message the node sent, raw (for the acceptor-side tests).

@@ -3,8 +3,13 @@
 // the ones the erl node gives for the same call on itself.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <mutex>
+#include <random>
 #include <stdexcept>
+#include <string>
 
 #include "cppnode/servers/arith.hpp"
 #include "cppnode/servers/errors.hpp"
@@ -176,6 +181,66 @@ TEST_F(LiveRex, StatsCallCountsTheErlNode) {
       erl.eval("{status, _, {module, gen_server}, _} = sys:get_status({rex, " + cpp.atom() +
                "}), lists:member({cpp_math, add, 2}, sys:get_state({rex, " + cpp.atom() + "}))."),
       "true");
+}
+
+// erts big.c big_to_double converts a big integer through its 64-bit digits, most significant
+// first (d = d * 2^64 + digit, rounding the digit and then the sum), so some sums differ in the
+// last bit from a correctly rounded conversion: 0.0 + 83076749736557269726604051831848959 is
+// 8.307674973655728e34 on the BEAM, not ...726e34. 1000 random big integers (both signs, runs of
+// 0x00 and 0xFF bytes that put them near halfway cases, some past the float range) added to
+// floats here and on the erl node; the bit patterns (or badarith) must be the same.
+TEST_F(LiveRex, BigIntegerPlusFloatRoundsAsTheBeam) {
+  std::mt19937_64 rng(20261201);
+  const std::vector<std::pair<double, std::string>> floats{
+      {0.0, "0.0"}, {0.5, "0.5"}, {-1.0e30, "-1.0e30"}, {3.0e-300, "3.0e-300"}};
+  const auto random_byte = [&]() -> std::uint8_t {
+    switch (rng() % 4) {
+      case 0:
+        return 0x00;
+      case 1:
+        return 0xFF;
+      default:
+        return static_cast<std::uint8_t>(rng());
+    }
+  };
+  for (int batch = 0; batch < 4; ++batch) {
+    std::string pairs = "[";
+    std::string here = "[";
+    for (int i = 0; i < 250; ++i) {
+      codec::BigInt n;
+      n.negative = rng() % 2 == 0;
+      n.magnitude.resize(8 + rng() % 133);  // 8 to 140 bytes: past 128 the sum overflows
+      std::generate(n.magnitude.begin(), n.magnitude.end(), random_byte);
+      n.magnitude.back() = static_cast<std::uint8_t>(1 + rng() % 255);
+      const auto& [x, x_text] = floats[rng() % floats.size()];
+      const Term big{n};
+      if (i != 0) {
+        pairs += ",";
+        here += ",";
+      }
+      pairs += "{" + x_text + "," + codec::to_string(big) + "}";
+      try {
+        const Term sum = add(Term(x), big);
+        here += std::to_string(std::bit_cast<std::uint64_t>(sum.as<double>()));
+      } catch (const ErlangError& e) {
+        here += codec::to_string(e.reason());
+      }
+    }
+    pairs += "]";
+    here += "]";
+    std::string beam = erl.eval(
+        "[try <<B:64>> = <<(X + N)/float>>, B catch error:badarith -> badarith end || {X, N} <- " +
+        pairs + "].");
+    std::erase_if(beam, [](char c) { return c == ' ' || c == '\n'; });
+    EXPECT_EQ(here, beam) << "batch " << batch;
+  }
+  // The example, on its own: 83076749736557269726604051831848959.
+  const Term example{codec::BigInt{
+      false,
+      {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10}}};
+  ASSERT_EQ(codec::to_string(example), "83076749736557269726604051831848959");
+  EXPECT_EQ(std::to_string(std::bit_cast<std::uint64_t>(add(Term(0.0), example).as<double>())),
+            erl.eval("<<B:64>> = <<(0.0 + 83076749736557269726604051831848959)/float>>, B."));
 }
 
 }  // namespace

@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "cppnode/test_support/child_process.hpp"
 #include "cppnode/test_support/epmd.hpp"
@@ -36,13 +40,63 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-std::vector<std::string> command_line(const BeamOptions& o, const std::string& sname) {
+/// A host directory of compiled modules as the chroot at `root` sees it: its .beam and .app
+/// files copied to root/tmp/cppnode-test-ebin/<the path with '/' as '_'>. Each file is written
+/// under a name of its own and renamed into place, so nodes that start at once never load half a
+/// file. OTP 27 and 29 load the OTP 25 compiler's output.
+std::string into_root(const std::string& root, const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::string flat = dir;
+  std::replace(flat.begin(), flat.end(), '/', '_');
+  const std::string inside = "/tmp/cppnode-test-ebin/" + flat;
+  const fs::path target = fs::path(root + inside);
+  fs::create_directories(target);
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const auto ext = entry.path().extension();
+    if (ext != ".beam" && ext != ".app") {
+      continue;
+    }
+    const fs::path temp = target / (entry.path().filename().string() + "." + unique_name("part"));
+    fs::copy_file(entry.path(), temp, fs::copy_options::overwrite_existing);
+    fs::rename(temp, target / entry.path().filename());
+  }
+  return inside;
+}
+
+std::vector<std::string> command_line(const BeamOptions& o, const std::string& sname,
+                                      const std::string& root, std::uint16_t epmd_port) {
+  // Under a chroot every code path the node gets must be one it can see.
+  std::vector<std::string> extra = o.erl_args;
+  std::string loop_ebin = CPPNODE_TEST_EBIN_DIR;
+  if (!root.empty()) {
+    loop_ebin = into_root(root, loop_ebin);
+    for (std::size_t i = 0; i + 1 < extra.size(); ++i) {
+      if (extra[i] == "-pa" || extra[i] == "-pz") {
+        extra[i + 1] = into_root(root, extra[i + 1]);
+      }
+    }
+  }
   std::vector<std::string> erl_args{"-start_epmd", "false", "-kernel", "inet_dist_use_interface",
                                     "{127,0,0,1}"};
-  erl_args.insert(erl_args.end(), o.erl_args.begin(), o.erl_args.end());
+  erl_args.insert(erl_args.end(), extra.begin(), extra.end());
+  std::vector<std::string> argv;
+  if (root.empty()) {
+    argv.emplace_back(o.kind == BeamKind::erlang ? CPPNODE_TEST_ERL : CPPNODE_TEST_ELIXIR);
+  } else {
+    // A clean environment: the host's ERL_LIBS or MIX_* must not leak into the other release.
+    argv = {"/usr/sbin/chroot",
+            root,
+            "/usr/bin/env",
+            "-i",
+            "PATH=/usr/bin:/bin",
+            "HOME=/root",
+            "LANG=C.UTF-8",
+            "ERL_EPMD_PORT=" + std::to_string(epmd_port),
+            o.kind == BeamKind::erlang ? "/usr/bin/erl" : "/usr/bin/elixir"};
+  }
   if (o.kind == BeamKind::erlang) {
-    std::vector<std::string> argv{CPPNODE_TEST_ERL, "-noshell", "-sname", sname,
-                                  "-setcookie",     o.cookie,   "-pa",    CPPNODE_TEST_EBIN_DIR};
+    argv.insert(argv.end(),
+                {"-noshell", "-sname", sname, "-setcookie", o.cookie, "-pa", loop_ebin});
     if (o.hidden) {
       argv.emplace_back("-hidden");
     }
@@ -50,9 +104,8 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
     argv.insert(argv.end(), {"-eval", "cppnode_eval_loop:run(erlang)"});
     return argv;
   }
-  std::vector<std::string> argv{CPPNODE_TEST_ELIXIR, "--sname", sname,
-                                "--cookie",          o.cookie,  "--erl",
-                                join(erl_args),      "-pa",     CPPNODE_TEST_EBIN_DIR};
+  argv.insert(argv.end(),
+              {"--sname", sname, "--cookie", o.cookie, "--erl", join(erl_args), "-pa", loop_ebin});
   if (o.hidden) {
     argv.emplace_back("--hidden");
   }
@@ -62,11 +115,16 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
 
 }  // namespace
 
+std::string otp_root() {
+  const char* root = std::getenv("CPPNODE_TEST_OTP_ROOT");
+  return root == nullptr ? std::string() : std::string(root);
+}
+
 BeamNode::BeamNode(const Epmd& epmd, BeamOptions options)
     : options_(std::move(options)),
       sname_(unique_name(options_.name_prefix)),
       node_name_(sname_ + "@" + short_hostname()) {
-  process_ = std::make_unique<ChildProcess>(command_line(options_, sname_),
+  process_ = std::make_unique<ChildProcess>(command_line(options_, sname_, otp_root(), epmd.port()),
                                             std::vector<std::pair<std::string, std::string>>{
                                                 {"ERL_EPMD_PORT", std::to_string(epmd.port())}});
   const std::string self = options_.kind == BeamKind::erlang ? "node()." : "Node.self()";

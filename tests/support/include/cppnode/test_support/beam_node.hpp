@@ -34,6 +34,11 @@ struct BeamOptions {
   std::chrono::milliseconds eval_timeout{10'000};
 };
 
+/// The root of the chroot that BeamNode starts `erl`/`elixir` in: $CPPNODE_TEST_OTP_ROOT (a tree
+/// made by scripts/otp_chroot, e.g. /var/cache/cppnode-otp/trixie for OTP 27), or "" for the
+/// host's release. The chroot shares the host's network, epmd and process ids.
+std::string otp_root();
+
 /// A real `erl` (or `elixir`) node with `-sname`, a cookie and the fixture's epmd, listening on
 /// 127.0.0.1 only, driven through a control loop on its stdin
 /// (erlang_test_harness/cppnode_eval_loop.erl). Killed by PID and reaped in the destructor; it

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the node sends to a peer follows the flags that peer offered (peer.cpp encode_out). Each
+// test connects a hand-driven peer that lacks a flag to the C node and to a BEAM node, does the
+// same to both, and expects from the C node what the BEAM sends.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cppnode/test_support/beam_node.hpp"
+#include "cppnode/test_support/epmd.hpp"
+#include "cppnode/test_support/names.hpp"
+#include "live_node.hpp"
+#include "raw_peer.hpp"
+
+namespace cppnode::cnode::testing {
+namespace {
+
+using codec::Atom;
+using codec::Pid;
+using codec::Term;
+using test_support::BeamNode;
+using test_support::Epmd;
+using Kind = detail::ControlMessage::Kind;
+
+// JInterface and erl_interface before 5.x offer neither (JInterface: "dFlagDistMonitorName //
+// NOT USED"); dist.c sends monitor signals only to a peer with both.
+constexpr std::uint64_t without_dist_monitor =
+    detail::dflag::ours & ~(detail::dflag::dist_monitor | detail::dflag::dist_monitor_name);
+
+/// A raw peer with `flags`, connected to the node `node_name` listening on `port`.
+struct RawNode {
+  RawNode(std::uint16_t port, const std::string& node_name, std::uint64_t flags)
+      : raw(port), name(test_support::unique_name("raw") + "@" + test_support::short_hostname()) {
+    raw.flags = flags;
+    handshake = raw.handshake(name, "cppnode_test_cookie", node_name);
+  }
+  /// A pid of this node.
+  [[nodiscard]] Pid pid(std::uint32_t id) const { return Pid{Atom(name), id, 0, 1}; }
+  /// `gen_server:call({Name, Node}, Request)` from pid 1, tagged with a plain reference `n`.
+  void call(Atom to, const Term& request, std::uint32_t n) {
+    std::string packet;
+    detail::encode_reg_send(packet, pid(1), to,
+                            codec::tuple(Atom("$gen_call"), codec::tuple(pid(1), tag(n)), request));
+    raw.send(packet);
+  }
+  [[nodiscard]] codec::Reference tag(std::uint32_t n) const {
+    codec::Reference r;
+    r.node = Atom(name);
+    r.creation = 1;
+    r.ids = {n, 0, 0};
+    return r;
+  }
+  /// Whether `m` is the reply to call `n`.
+  [[nodiscard]] bool is_reply(const detail::ControlMessage& m, std::uint32_t n) const {
+    const auto* t = m.payload.get_if<codec::Tuple>();
+    return (m.kind == Kind::send || m.kind == Kind::alias_send) && t != nullptr &&
+           t->elements.size() == 2 && t->elements[0] == Term(tag(n));
+  }
+
+  RawPeer raw;
+  std::string name;
+  std::string handshake;
+};
+
+std::vector<int> ops(const std::vector<detail::ControlMessage>& messages) {
+  std::vector<int> out;
+  for (const auto& m : messages) out.push_back(m.op);
+  return out;
+}
+
+bool is_message(const detail::ControlMessage& m, std::string_view atom) {
+  return m.kind == Kind::send && m.payload.is_atom(atom);
+}
+
+class LivePeerFlags : public ::testing::Test {
+ protected:
+  Epmd epmd;
+  LiveNode cpp{epmd};
+  BeamNode beam{epmd};
+};
+
+// A monitor of a process on a peer without DIST_MONITOR sends nothing and only watches the
+// connection (erts_dsig_send_monitor); the peer closing gives DOWN noconnection. Before, the C
+// node sent MONITOR_P, which JInterface drops the connection for.
+TEST_F(LivePeerFlags, MonitorOfAPeerWithoutDistMonitorOnlyWatchesTheConnection) {
+  RawNode at_cpp(cpp->port(), cpp.name(), without_dist_monitor);
+  RawNode at_beam(epmd.port_of(beam.sname()), beam.node_name(), without_dist_monitor);
+  ASSERT_EQ(at_cpp.handshake, "");
+  ASSERT_EQ(at_beam.handshake, "");
+
+  auto probe = std::make_shared<Probe>(cpp.node());
+  const Pid watcher = cpp->spawn(probe);
+  cpp->monitor(watcher, Term(at_cpp.pid(7)), Atom(at_cpp.name));
+  cpp->send(watcher, at_cpp.pid(7), Atom("after_monitor"));
+  ASSERT_EQ(beam.eval("Raw = " + erl_literal(Term(at_beam.pid(7))) +
+                      ", register(watcher, spawn(fun() -> R = monitor(process, Raw), "
+                      "Raw ! after_monitor, receive {'DOWN', R, process, _, Why} -> "
+                      "receive {get, From} -> From ! {down, Why} end end end)), ok."),
+            "ok");
+
+  const auto is_marker = [](const detail::ControlMessage& m) {
+    return is_message(m, "after_monitor");
+  };
+  const auto from_beam = at_beam.raw.read_packets_until(is_marker);
+  const auto from_cpp = at_cpp.raw.read_packets_until(is_marker);
+  ASSERT_FALSE(from_beam.empty());
+  ASSERT_TRUE(is_marker(from_beam.back()));
+  EXPECT_EQ(ops(from_cpp), ops(from_beam));  // the BEAM: just the SEND
+
+  // Only the connection is watched: its end is the DOWN, with noconnection.
+  at_cpp.raw.close();
+  at_beam.raw.close();
+  const auto down = probe->take_down(30s);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(
+      codec::to_string(down->reason),
+      beam.eval("watcher ! {get, self()}, receive {down, W} -> W after 30000 -> timeout end."));
+  EXPECT_EQ(codec::to_string(down->reason), "noconnection");
+}
+
+// A peer without DIST_MONITOR that monitors anyway is never sent MONITOR_P_EXIT (dist.c
+// erts_dsig_send_m_exit): here for a name nobody holds, which would be answered noproc.
+TEST_F(LivePeerFlags, NoMonitorExitToAPeerWithoutDistMonitor) {
+  for (const bool to_cpp : {true, false}) {
+    SCOPED_TRACE(to_cpp ? "C node" : "BEAM");
+    RawNode raw(to_cpp ? cpp->port() : epmd.port_of(beam.sname()),
+                to_cpp ? cpp.name() : beam.node_name(), without_dist_monitor);
+    ASSERT_EQ(raw.handshake, "");
+    std::string monitor;
+    detail::encode_monitor(monitor, detail::op::monitor_p, raw.pid(1), Atom("no_such_name"),
+                           raw.tag(99));
+    raw.raw.send(monitor);
+    raw.call(Atom("net_kernel"), codec::tuple(Atom("is_auth"), Atom(raw.name)), 1);
+    const auto got = raw.raw.read_packets_until(
+        [&](const detail::ControlMessage& m) { return raw.is_reply(m, 1); });
+    ASSERT_FALSE(got.empty());
+    EXPECT_TRUE(raw.is_reply(got.back(), 1));
+    EXPECT_EQ(ops(got), std::vector<int>{detail::op::send});
+  }
+}
+
+// With DIST_MONITOR (the control case) both nodes answer that monitor with MONITOR_P_EXIT.
+TEST_F(LivePeerFlags, MonitorExitToAPeerWithDistMonitor) {
+  for (const bool to_cpp : {true, false}) {
+    SCOPED_TRACE(to_cpp ? "C node" : "BEAM");
+    RawNode raw(to_cpp ? cpp->port() : epmd.port_of(beam.sname()),
+                to_cpp ? cpp.name() : beam.node_name(), detail::dflag::ours);
+    ASSERT_EQ(raw.handshake, "");
+    std::string monitor;
+    detail::encode_monitor(monitor, detail::op::monitor_p, raw.pid(1), Atom("no_such_name"),
+                           raw.tag(99));
+    raw.raw.send(monitor);
+    const auto got = raw.raw.read_packets_until(
+        [](const detail::ControlMessage& m) { return m.kind == Kind::monitor_exit; });
+    ASSERT_EQ(got.size(), 1U);
+    EXPECT_EQ(got.back().op, detail::op::payload_monitor_p_exit);
+    EXPECT_EQ(codec::to_string(got.back().payload), "noproc");
+  }
+}
+
+}  // namespace
+}  // namespace cppnode::cnode::testing
