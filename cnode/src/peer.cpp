@@ -162,7 +162,7 @@ std::vector<std::shared_ptr<ProcessSlot>> Peer::senders_to_resume_locked() {
   return std::exchange(suspended_, {});
 }
 
-void Peer::resume(std::vector<std::shared_ptr<ProcessSlot>> senders) {
+void Peer::resume(const std::vector<std::shared_ptr<ProcessSlot>>& senders) {
   for (const auto& slot : senders) {
     node_.resume(slot);
   }
@@ -206,7 +206,7 @@ void Peer::flush() {
         drained = senders_to_resume_locked();
       }
     }
-    resume(std::move(drained));
+    resume(drained);
     if (idle) {
       return;
     }
@@ -311,7 +311,7 @@ void Peer::do_fail(const std::string& reason) {
     pending_.shrink_to_fit();
     suspended = std::exchange(suspended_, {});
   }
-  resume(std::move(suspended));
+  resume(suspended);
   down_.store(true);
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

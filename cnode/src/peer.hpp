@@ -144,7 +144,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   [[nodiscard]] bool busy_locked() const;
   /// The suspended senders, if the queue is no longer busy (or the connection is down).
   std::vector<std::shared_ptr<ProcessSlot>> senders_to_resume_locked();
-  void resume(std::vector<std::shared_ptr<ProcessSlot>> senders);
+  void resume(const std::vector<std::shared_ptr<ProcessSlot>>& senders);
   void kick_locked();
   void flush();
   void start_read();
