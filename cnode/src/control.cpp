@@ -3,6 +3,8 @@
 
 #include <array>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include "cppnode/cnode/detail/framing.hpp"
 
@@ -26,7 +28,7 @@ struct Shape {
 // number; arity 0 marks an operation it does not accept (SPAWN_REPLY: this node never sends
 // SPAWN_REQUEST).
 constexpr auto shapes = [] {
-  std::array<Shape, 37> t{};
+  std::array<Shape, 38> t{};
   t[op::link] = t[op::unlink] = t[op::group_leader] = {3, false};
   t[op::send] = t[op::send_sender] = t[op::payload_exit] = t[op::payload_exit2] =
       t[op::alias_send] = {3, true};
@@ -34,7 +36,8 @@ constexpr auto shapes = [] {
       t[op::unlink_id_ack] = {4, false};
   t[op::node_link] = {1, false};
   t[op::reg_send] = t[op::send_tt] = t[op::send_sender_tt] = t[op::payload_exit_tt] =
-      t[op::payload_exit2_tt] = t[op::payload_monitor_p_exit] = t[op::alias_send_tt] = {4, true};
+      t[op::payload_exit2_tt] = t[op::payload_monitor_p_exit] = t[op::alias_send_tt] =
+          t[op::altact_sig_send] = {4, true};
   t[op::exit_tt] = t[op::exit2_tt] = t[op::monitor_p_exit] = {5, false};
   t[op::reg_send_tt] = {5, true};
   t[op::spawn_request] = {6, true};
@@ -76,6 +79,51 @@ bool take_id(const Term& t, std::uint64_t& out) {
     return true;
   }
   return false;
+}
+
+// The flags' least significant byte, as erts reads them: any non-negative integer will do.
+std::optional<std::uint8_t> altact_flags(const Term& t) {
+  if (const auto* i = t.get_if<std::int64_t>()) {
+    return *i < 0 ? std::nullopt : std::optional(static_cast<std::uint8_t>(*i & 0xff));
+  }
+  if (const auto* b = t.get_if<codec::BigInt>()) {
+    return b->negative || b->magnitude.empty() ? std::nullopt : std::optional(b->magnitude.front());
+  }
+  return std::nullopt;
+}
+
+// {37, Flags, From, To[, Token]}: what it stands for, by the flags (erts dist.c checks the same).
+bool take_altact(const std::vector<Term>& e, ControlMessage& m) {
+  using Kind = ControlMessage::Kind;
+  const auto flags = altact_flags(e[1]);
+  if (!flags || !take_pid(e[2], m.from)) {
+    return false;
+  }
+  if ((*flags & altact::token) != 0 && e.size() < 5) {
+    return false;
+  }
+  const bool exit = (*flags & altact::exit) != 0;
+  const Term& to = e[3];
+  if ((*flags & altact::alias) != 0) {
+    if (!to.is<codec::Reference>() || (*flags & altact::name) != 0) {
+      return false;
+    }
+    m.kind = exit ? Kind::exit2 : Kind::alias_send;
+    m.ref = to.as<codec::Reference>();
+    m.target = to;
+    return true;
+  }
+  if ((*flags & altact::name) != 0) {
+    if (!to.is<codec::Atom>()) {
+      return false;
+    }
+    m.kind = exit ? Kind::exit2 : Kind::reg_send;
+    m.to_name = to.as<codec::Atom>();
+    m.target = to;
+    return true;
+  }
+  m.kind = exit ? Kind::exit2 : Kind::send;
+  return take_pid(to, m.to);
 }
 
 bool is_proc(const Term& t) { return t.is<codec::Pid>() || t.is<codec::Atom>(); }
@@ -120,9 +168,12 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
             codec::to_string(*control);
     return std::nullopt;
   }
-  if (e.size() != shape.arity) {
+  // ALTACT_SIG_SEND "might be extended with more elements in the future" (erts dist.c).
+  const bool extensible = m.op == op::altact_sig_send;
+  if (extensible ? e.size() < shape.arity : e.size() != shape.arity) {
     error = "control operation " + std::to_string(m.op) + " needs a tuple of " +
-            std::to_string(shape.arity) + " elements, got " + codec::to_string(*control);
+            (extensible ? "at least " : "") + std::to_string(shape.arity) + " elements, got " +
+            codec::to_string(*control);
     return std::nullopt;
   }
   bool ok = true;
@@ -200,6 +251,9 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
       if (ok) {
         m.ref = e[2].as<codec::Reference>();
       }
+      break;
+    case op::altact_sig_send:
+      ok = take_altact(e, m);
       break;
     case op::unlink_id:
     case op::unlink_id_ack:
@@ -316,6 +370,18 @@ void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Re
                        const codec::Term& message) {
   const auto at = begin_packet(out);
   control_header(out, 3, op::alias_send);
+  body(out, Term(from));
+  body(out, Term(alias));
+  codec::encode(message, out);
+  end_packet(out, at);
+}
+
+void encode_altact_alias_send(std::string& out, const codec::Pid& from,
+                              const codec::Reference& alias, const codec::Term& message) {
+  const auto at = begin_packet(out);
+  control_header(out, 4, op::altact_sig_send);
+  out.push_back(small_integer_ext);
+  out.push_back(static_cast<char>(altact::alias));
   body(out, Term(from));
   body(out, Term(alias));
   codec::encode(message, out);

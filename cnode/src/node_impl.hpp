@@ -127,6 +127,9 @@ struct NodeImpl {
   [[nodiscard]] bool is_local(const codec::Pid& pid) const noexcept { return pid.node == name; }
   [[nodiscard]] SlotPtr find_slot(const codec::Pid& pid) const { return procs.find(pid); }
   [[nodiscard]] SlotPtr find_name(codec::Atom n) const;
+  /// Who an alias of this node reaches: its owner while it lives, else nobody.
+  [[nodiscard]] std::optional<codec::Pid> alias_owner_pid(const codec::Reference& alias);
+  [[nodiscard]] SlotPtr alias_owner(const codec::Reference& alias);
   codec::Reference make_ref();
   /// Posts `fn(slot)` to the slot's strand; with `inline_ok`, runs it right here if the strand
   /// is idle or already ours and the process's callbacks are quick.

@@ -18,7 +18,8 @@ namespace asio = boost::asio;
 
 // The one place where the flags negotiated with a peer choose what goes on the wire (the
 // Distribution Protocol document, "Distribution Flags"; erts dist.c does the same per signal):
-// - ALIAS: ALIAS_SEND, else a plain SEND to the caller's pid.
+// - ALTACT_SIG (OTP 28+): a send to an alias is ALTACT_SIG_SEND with the alias flag; else
+//   ALIAS: ALIAS_SEND; else a plain SEND to the caller's pid.
 // - UNLINK_ID: UNLINK_ID/UNLINK_ID_ACK, else the old UNLINK and no ack.
 // - EXIT_PAYLOAD: the PAYLOAD_ forms of EXIT, EXIT2 and MONITOR_P_EXIT.
 // - DIST_MONITOR and DIST_MONITOR_NAME (both, as dist.c checks): MONITOR_P, DEMONITOR_P and
@@ -36,7 +37,9 @@ void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) 
         } else if constexpr (std::is_same_v<T, OutRegSend>) {
           detail::encode_reg_send(out, s.from, s.name, s.message);
         } else if constexpr (std::is_same_v<T, OutAliasSend>) {
-          if ((flags & detail::dflag::alias) != 0) {
+          if ((flags & detail::dflag::altact_sig) != 0) {
+            detail::encode_altact_alias_send(out, s.from, s.alias, s.message);
+          } else if ((flags & detail::dflag::alias) != 0) {
             detail::encode_alias_send(out, s.from, s.alias, s.message);
           } else {
             detail::encode_send(out, s.fallback, s.message);

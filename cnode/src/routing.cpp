@@ -16,6 +16,7 @@ namespace {
 
 using codec::Atom;
 using codec::Pid;
+using codec::Reference;
 using codec::Term;
 
 const Atom& atom_normal() {
@@ -436,14 +437,7 @@ void NodeImpl::send_named(const codec::Pid& from, codec::Atom to_name, codec::At
 void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
                           const codec::Pid& fallback, codec::Term message) {
   if (alias.node == name) {
-    std::optional<Pid> target;
-    {
-      std::lock_guard lock(alias_mutex);
-      if (auto it = aliases.find(alias); it != aliases.end()) {
-        target = it->second.owner;
-      }
-    }
-    if (target) {
+    if (auto target = alias_owner_pid(alias)) {
       send(from, *target, std::move(message));
     }
     return;
@@ -451,6 +445,19 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
   if (send_to_node(alias.node, OutAliasSend{from, alias, fallback, std::move(message)})) {
     messages_out.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+std::optional<codec::Pid> NodeImpl::alias_owner_pid(const codec::Reference& alias) {
+  std::lock_guard lock(alias_mutex);
+  if (auto it = aliases.find(alias); it != aliases.end()) {
+    return it->second.owner;
+  }
+  return std::nullopt;
+}
+
+SlotPtr NodeImpl::alias_owner(const codec::Reference& alias) {
+  auto owner_pid = alias_owner_pid(alias);
+  return owner_pid ? find_slot(*owner_pid) : nullptr;
 }
 
 codec::Reference NodeImpl::make_alias(const codec::Pid& owner_pid) {
@@ -909,23 +916,13 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
         deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
-    case Kind::alias_send: {
+    case Kind::alias_send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
-      std::optional<Pid> target;
-      {
-        std::lock_guard lock(alias_mutex);
-        if (auto it = aliases.find(m.ref); it != aliases.end()) {
-          target = it->second.owner;
-        }
-      }
-      if (target) {
-        if (auto slot = find_slot(*target)) {
-          if (!take_payload(*peer, m, error)) return error.empty();
-          deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
-        }
+      if (auto slot = alias_owner(m.ref)) {
+        if (!take_payload(*peer, m, error)) return error.empty();
+        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       }
       return true;
-    }
     case Kind::link:
       if (auto slot = local_slot(m.to)) {
         on_strand_from_peer(
@@ -962,7 +959,9 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       return true;
     case Kind::exit:
     case Kind::exit2:
-      if (auto slot = local_slot(m.to)) {
+      if (auto slot = m.target.is<Atom>()        ? find_name(m.target.as<Atom>())
+                      : m.target.is<Reference>() ? alias_owner(m.target.as<Reference>())
+                                                 : local_slot(m.to)) {
         on_strand_from_peer(slot, [this, from = m.from, reason = std::move(m.payload),
                                    is_link = m.kind == Kind::exit](const SlotPtr& s) {
           receive_exit(s, from, reason, is_link);

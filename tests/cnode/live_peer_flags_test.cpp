@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cppnode/test_support/beam_node.hpp"
@@ -41,9 +43,20 @@ struct RawNode {
   /// `gen_server:call({Name, Node}, Request)` from pid 1, tagged with a plain reference `n`.
   void call(Atom to, const Term& request, std::uint32_t n) {
     std::string packet;
-    detail::encode_reg_send(packet, pid(1), to,
-                            codec::tuple(Atom("$gen_call"), codec::tuple(pid(1), tag(n)), request));
+    detail::encode_reg_send(packet, pid(1), to, gen_call(request, tag(n)));
     raw.send(packet);
+  }
+  /// The same call as OTP 24+ makes it: the tag `[alias | Ref]` asks for the reply at the alias.
+  void call_by_alias(Atom to, const Term& request, std::uint32_t n) {
+    std::string packet;
+    detail::encode_reg_send(packet, pid(1), to, gen_call(request, alias_tag(n)));
+    raw.send(packet);
+  }
+  [[nodiscard]] Term gen_call(const Term& request, const Term& tag) const {
+    return codec::tuple(Atom("$gen_call"), codec::tuple(pid(1), tag), request);
+  }
+  [[nodiscard]] Term alias_tag(std::uint32_t n) const {
+    return codec::improper_list({Term(Atom("alias"))}, Term(tag(n)));
   }
   [[nodiscard]] codec::Reference tag(std::uint32_t n) const {
     codec::Reference r;
@@ -56,7 +69,8 @@ struct RawNode {
   [[nodiscard]] bool is_reply(const detail::ControlMessage& m, std::uint32_t n) const {
     const auto* t = m.payload.get_if<codec::Tuple>();
     return (m.kind == Kind::send || m.kind == Kind::alias_send) && t != nullptr &&
-           t->elements.size() == 2 && t->elements[0] == Term(tag(n));
+           t->elements.size() == 2 &&
+           (t->elements[0] == Term(tag(n)) || t->elements[0] == alias_tag(n));
   }
 
   RawPeer raw;
@@ -69,6 +83,12 @@ std::vector<int> ops(const std::vector<detail::ControlMessage>& messages) {
   for (const auto& m : messages) out.push_back(m.op);
   return out;
 }
+
+/// On the BEAM, `replier`: answers every gen_server call with `yes` through gen:reply, at the
+/// caller's alias when it has one, as every gen_server does (the BEAM's net_kernel answers pids).
+constexpr const char* start_replier =
+    "register(replier, spawn(fun Loop() -> receive {'$gen_call', From, _} -> "
+    "gen:reply(From, yes), Loop() end end)), ok.";
 
 bool is_message(const detail::ControlMessage& m, std::string_view atom) {
   return m.kind == Kind::send && m.payload.is_atom(atom);
@@ -157,6 +177,107 @@ TEST_F(LivePeerFlags, MonitorExitToAPeerWithDistMonitor) {
     ASSERT_EQ(got.size(), 1U);
     EXPECT_EQ(got.back().op, detail::op::payload_monitor_p_exit);
     EXPECT_EQ(codec::to_string(got.back().payload), "noproc");
+  }
+}
+
+// A reply to an alias goes to a peer that offers ALTACT_SIG (OTP 28+) as ALTACT_SIG_SEND with
+// the alias flag, and to one without it as ALIAS_SEND, as erts dist.c chooses. The BEAM is the
+// reference where its release has the flag (OTP 29 in the Otp29 run); OTP 25 and 27 do not offer
+// it and answer every peer with ALIAS_SEND.
+TEST_F(LivePeerFlags, AliasReplyIsAltactSigSendToAPeerThatOffersIt) {
+  // The BEAM's net_kernel answers its callers' pids, not their aliases: `replier` is the
+  // reference for the C node's net_kernel.
+  ASSERT_EQ(beam.eval(start_replier), "ok");
+  for (const bool offered : {true, false}) {
+    const std::uint64_t flags =
+        offered ? detail::dflag::ours : detail::dflag::ours & ~detail::dflag::altact_sig;
+    std::vector<detail::ControlMessage> replies;
+    std::vector<std::uint64_t> node_flags;
+    for (const bool to_cpp : {true, false}) {
+      SCOPED_TRACE(std::string(to_cpp ? "C node" : "BEAM") + (offered ? ", offered" : ""));
+      RawNode raw(to_cpp ? cpp->port() : epmd.port_of(beam.sname()),
+                  to_cpp ? cpp.name() : beam.node_name(), flags);
+      ASSERT_EQ(raw.handshake, "");
+      raw.call_by_alias(Atom(to_cpp ? "net_kernel" : "replier"),
+                        codec::tuple(Atom("is_auth"), Atom(raw.name)), 1);
+      auto got = raw.raw.read_packets_until(
+          [&](const detail::ControlMessage& m) { return raw.is_reply(m, 1); });
+      ASSERT_EQ(got.size(), 1U);
+      EXPECT_EQ(got.back().kind, Kind::alias_send);
+      EXPECT_EQ(got.back().ref, raw.tag(1));
+      replies.push_back(got.back());
+      node_flags.push_back(raw.raw.node_flags);
+    }
+    const bool beam_has_it = (node_flags[1] & detail::dflag::altact_sig) != 0;
+    EXPECT_NE(node_flags[0] & detail::dflag::altact_sig, 0U);
+    EXPECT_EQ(replies[0].op, offered ? detail::op::altact_sig_send : detail::op::alias_send);
+    EXPECT_EQ(replies[1].op,
+              offered && beam_has_it ? detail::op::altact_sig_send : detail::op::alias_send);
+    EXPECT_EQ(replies[0].payload.as<codec::Tuple>().elements[1],
+              replies[1].payload.as<codec::Tuple>().elements[1]);
+  }
+}
+
+// What a peer sends as ALTACT_SIG_SEND reaches its receiver as the signal it stands for: a
+// priority call by name (with a trace token) and by pid is answered, an exit signal by name
+// kills. Compared with the BEAM where it offers ALTACT_SIG (OTP 29); older releases do not know
+// operation 37, so there only the C node is checked.
+TEST_F(LivePeerFlags, AltactSigSendReachesNamesPidsAndTakesExits) {
+  ASSERT_EQ(beam.eval(start_replier), "ok");
+  ASSERT_EQ(beam.eval("register(victim, spawn(fun() -> receive never -> ok end end)), ok."), "ok");
+  auto victim = std::make_shared<Probe>(cpp.node());
+  ASSERT_TRUE(cpp->register_name(Atom("victim"), cpp->spawn(victim)));
+  for (const bool to_cpp : {true, false}) {
+    SCOPED_TRACE(to_cpp ? "C node" : "BEAM");
+    RawNode raw(to_cpp ? cpp->port() : epmd.port_of(beam.sname()),
+                to_cpp ? cpp.name() : beam.node_name(), detail::dflag::ours);
+    ASSERT_EQ(raw.handshake, "");
+    if (!to_cpp && (raw.raw.node_flags & detail::dflag::altact_sig) == 0) {
+      GTEST_LOG_(INFO) << "this BEAM release has no ALTACT_SIG: only the C node is checked";
+      continue;
+    }
+    const Term request = codec::tuple(Atom("is_auth"), Atom(raw.name));
+    auto altact = [&](int flags, const Term& to, const Term& payload, bool token) {
+      std::string packet = "\x70";
+      codec::encode(token ? codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to,
+                                         codec::list())  // [], "no trace": a real token is
+                                                         // a seq_trace 5-tuple
+                          : codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to),
+                    packet);
+      codec::encode(payload, packet);
+      std::string framed;
+      detail::put_u32(framed, static_cast<std::uint32_t>(packet.size()));
+      raw.raw.send(framed + packet);
+    };
+    auto reply_to = [&](std::uint32_t n) {
+      auto got = raw.raw.read_packets_until(
+          [&](const detail::ControlMessage& m) { return raw.is_reply(m, n); });
+      return got.empty() || !raw.is_reply(got.back(), n) ? std::optional<detail::ControlMessage>()
+                                                         : std::optional(got.back());
+    };
+    // Answered at the alias, so the reply names the server's pid for the call by pid.
+    altact(detail::altact::name | detail::altact::priority,
+           Term(Atom(to_cpp ? "net_kernel" : "replier")), raw.gen_call(request, raw.alias_tag(1)),
+           false);
+    const auto by_name = reply_to(1);
+    ASSERT_TRUE(by_name.has_value());
+    EXPECT_EQ(by_name->kind, Kind::alias_send);
+    EXPECT_EQ(codec::to_string(by_name->payload),
+              "{" + codec::to_string(raw.alias_tag(1)) + ",yes}");
+    altact(detail::altact::token, Term(by_name->from), raw.gen_call(request, raw.tag(2)), true);
+    const auto by_pid = reply_to(2);
+    ASSERT_TRUE(by_pid.has_value());
+    EXPECT_EQ(codec::to_string(by_pid->payload),
+              "{" + codec::to_string(Term(raw.tag(2))) + ",yes}");
+
+    altact(detail::altact::exit | detail::altact::name, Term(Atom("victim")), Term(Atom("kill")),
+           false);
+    const auto gone = [&] {
+      return to_cpp ? !cpp->whereis(Atom("victim")).has_value()
+                    : beam.eval("whereis(victim).") == "undefined";
+    };
+    for (int i = 0; i < 300 && !gone(); ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(gone());
   }
 }
 

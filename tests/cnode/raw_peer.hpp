@@ -52,6 +52,8 @@ class RawPeer {
   /// The flags this peer offers in send_name (set before the handshake): a peer without a
   /// capability tests what the node sends to such a peer.
   std::uint64_t flags = detail::dflag::ours;
+  /// The flags the node offered in its challenge (set by the handshake).
+  std::uint64_t node_flags = 0;
 
   void send(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -88,6 +90,7 @@ class RawPeer {
     auto challenge = detail::parse_challenge(body, error);
     if (!challenge) return body.empty() ? "closed" : error;
     if (challenge->name != expected_node) return "unexpected node " + challenge->name;
+    node_flags = challenge->flags;
     const std::uint32_t mine = 12345;
     send(detail::encode_challenge_reply(mine,
                                         detail::handshake_digest(challenge->challenge, cookie)));

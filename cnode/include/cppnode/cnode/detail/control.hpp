@@ -43,13 +43,28 @@ inline constexpr int alias_send = 33;
 inline constexpr int alias_send_tt = 34;
 inline constexpr int unlink_id = 35;
 inline constexpr int unlink_id_ack = 36;
+/// OTP 28+, under DFLAG_ALTACT_SIG: `{37, Flags, From, To[, Token]}` then a message or, with
+/// `altact::exit`, an exit reason. Replaces ALIAS_SEND and carries priority signals.
+inline constexpr int altact_sig_send = 37;
 }  // namespace op
+
+/// ALTACT_SIG_SEND's flag bits (erts dist.h); `To` is a reference with `alias`, an atom with
+/// `name`, else a pid. Other bits are for later releases and ignored, as erts does.
+namespace altact {
+inline constexpr std::uint8_t priority = 1U << 0U;
+inline constexpr std::uint8_t token = 1U << 1U;
+inline constexpr std::uint8_t alias = 1U << 2U;
+inline constexpr std::uint8_t name = 1U << 3U;
+inline constexpr std::uint8_t exit = 1U << 4U;
+}  // namespace altact
 
 /// The pass-through byte that starts every packet when no distribution header is negotiated.
 inline constexpr std::uint8_t pass_through = 112;
 
 /// An incoming control message, normalised: `_TT` variants drop their trace token, the PAYLOAD_
-/// forms and the old forms of exits look alike, SEND_SENDER looks like SEND.
+/// forms and the old forms of exits look alike, SEND_SENDER looks like SEND, ALTACT_SIG_SEND
+/// looks like the SEND, REG_SEND, ALIAS_SEND or EXIT2 it stands for (a priority signal is an
+/// ordinary one here: this node never enables priority reception).
 struct ControlMessage {
   enum class Kind {
     send,           // to, payload
@@ -60,7 +75,7 @@ struct ControlMessage {
     unlink_id,      // id, from, to
     unlink_id_ack,  // id, from, to
     exit,           // from, to, payload = reason (link broken)
-    exit2,          // from, to, payload = reason (exit/2)
+    exit2,          // from, to (or target: a name or alias), payload = reason (exit/2)
     monitor,        // from (watcher), target (Pid or atom), ref
     demonitor,      // from (watcher), target, ref
     monitor_exit,   // target (monitored Pid or name), to (watcher), ref, payload = reason
@@ -72,7 +87,8 @@ struct ControlMessage {
   codec::Pid from;
   codec::Pid to;
   codec::Atom to_name;
-  /// MONITOR_P / DEMONITOR_P target and MONITOR_P_EXIT origin: a Pid or an Atom.
+  /// MONITOR_P / DEMONITOR_P target and MONITOR_P_EXIT origin: a Pid or an Atom; an EXIT2 from
+  /// ALTACT_SIG_SEND to a name (Atom) or an alias (Reference).
   codec::Term target;
   codec::Reference ref;
   std::uint64_t id = 0;
@@ -112,6 +128,10 @@ void encode_reg_send(std::string& out, const codec::Pid& from, codec::Atom to_na
                      const codec::Term& message);
 void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Reference& alias,
                        const codec::Term& message);
+/// ALTACT_SIG_SEND of a message to an alias (flags = altact::alias), for a peer with
+/// DFLAG_ALTACT_SIG.
+void encode_altact_alias_send(std::string& out, const codec::Pid& from,
+                              const codec::Reference& alias, const codec::Term& message);
 void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to);
 void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to);
 void encode_unlink_id(std::string& out, int operation, std::uint64_t id, const codec::Pid& from,

@@ -39,6 +39,8 @@ inline constexpr std::uint64_t spawn = std::uint64_t{1} << 32;
 inline constexpr std::uint64_t name_me = std::uint64_t{1} << 33;
 inline constexpr std::uint64_t v4_nc = std::uint64_t{1} << 34;
 inline constexpr std::uint64_t alias = std::uint64_t{1} << 35;
+/// OTP 28+: ALTACT_SIG_SEND (op 37), which replaces ALIAS_SEND (removed in OTP 30).
+inline constexpr std::uint64_t altact_sig = std::uint64_t{1} << 37;
 
 /// What an OTP 25 node refuses to connect without.
 inline constexpr std::uint64_t mandatory_25 =
@@ -50,7 +52,7 @@ inline constexpr std::uint64_t mandatory_25 =
 /// it they fail with `notsup` before sending anything); a node without a spawn handler answers
 /// every SPAWN_REQUEST with `notsup`.
 inline constexpr std::uint64_t ours = mandatory_25 | dist_monitor | dist_monitor_name |
-                                      exit_payload | unlink_id | v4_nc | alias | spawn;
+                                      exit_payload | unlink_id | v4_nc | alias | spawn | altact_sig;
 }  // namespace dflag
 
 /// The peer's flags with the "mandatory 25" shorthand bit expanded, as dist_util does.
