@@ -33,6 +33,13 @@ void add_options(CLI::App& cli, Options& o) {
                  "sending to it wait (erl +zdbbl)")
       ->check(CLI::Range(1U, 2U * 1024 * 1024))
       ->capture_default_str();
+  cli.add_option("--remote-monitors", o.remote_monitors,
+                 "full: monitors cross connections as between BEAM nodes. calls: peers are not "
+                 "offered DIST_MONITOR, so a BEAM caller sends one packet per GenServer.call "
+                 "instead of three; calls still end at once when their server exits or does not "
+                 "exist, but other monitors across connections only see nodedown (README)")
+      ->check(CLI::IsMember({"full", "calls"}))
+      ->capture_default_str();
   cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -92,6 +92,7 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.threads = o.threads;
   config.net_ticktime = std::chrono::seconds(o.net_ticktime_s);
   config.dist_buf_busy_limit = std::size_t{o.dist_buf_busy_limit_kib} * 1024;
+  config.remote_monitors = o.remote_monitors == "full";
   config.start_epmd = true;  // like erl: start `epmd -daemon` when none answers
   return {};
 }

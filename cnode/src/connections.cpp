@@ -172,7 +172,7 @@ void NodeImpl::handshake_succeeded(const std::shared_ptr<Peer>& peer,
   }
   // A peer that does not publish itself is hidden (a C node, or erl -hidden); what we use on
   // the wire is what both sides support.
-  peer->attach(std::move(socket), detail::dflag::ours & peer_flags, peer_creation,
+  peer->attach(std::move(socket), offered_flags() & peer_flags, peer_creation,
                (peer_flags & detail::dflag::published) == 0);
 }
 

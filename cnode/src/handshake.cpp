@@ -245,7 +245,7 @@ void Handshake::connect_to(const tcp::endpoint& endpoint) {
 }
 
 void Handshake::send_name() {
-  write(detail::encode_send_name(detail::dflag::ours, node_.creation.load(), node_.name.name()),
+  write(detail::encode_send_name(node_.offered_flags(), node_.creation.load(), node_.name.name()),
         [self = shared_from_this()] {
           self->read_message([self](std::span<const std::uint8_t> b) { self->on_status(b); });
         });
@@ -407,7 +407,7 @@ void Handshake::continue_accept(const std::string& status) {
 
 void Handshake::send_challenge() {
   our_challenge_ = detail::random_challenge();
-  write(detail::encode_challenge(detail::dflag::ours, our_challenge_, node_.creation.load(),
+  write(detail::encode_challenge(node_.offered_flags(), our_challenge_, node_.creation.load(),
                                  node_.name.name()),
         [self = shared_from_this()] {
           self->read_message(

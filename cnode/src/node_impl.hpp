@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cppnode/cnode/detail/control.hpp"
+#include "cppnode/cnode/detail/dist_flags.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "peer.hpp"
 #include "process_table.hpp"
@@ -195,10 +196,30 @@ struct NodeImpl {
   /// A link exit or noproc for `from`, which is gone: to a local slot or over `peer`.
   void send_link_exit(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason,
                       const std::shared_ptr<Peer>& peer);
-  /// Sends a DOWN for monitor `ref` to `watcher` (local or over `peer`).
-  void send_down(const codec::Pid& watcher, const codec::Term& from_proc,
-                 const codec::Reference& ref, const codec::Term& reason,
-                 const std::shared_ptr<Peer>& peer);
+  /// Sends the DOWN of `w` (local, over its peer, or to its call's alias).
+  void send_down(const Watcher& w, const codec::Term& reason);
+
+  // ---- Calls from peers that do not monitor across the connection (call_monitors.cpp) ----
+  /// Whether monitors cross the connection to `peer`: both offered DIST_MONITOR(_NAME).
+  [[nodiscard]] static bool monitors_across(const Peer& peer) noexcept;
+  /// The flags this node offers: dflag::ours, without the monitor flags unless remote_monitors.
+  [[nodiscard]] std::uint64_t offered_flags() const noexcept {
+    constexpr std::uint64_t monitors =
+        detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
+    return config.remote_monitors ? detail::dflag::ours : detail::dflag::ours & ~monitors;
+  }
+  /// If `message` is a `gen` call with an alias (`{'$gen_call', {Pid, [alias | Mref]}, _}`),
+  /// keeps a watcher for it on `slot`, so that the caller hears at once if `slot` exits first.
+  void watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot, const codec::Term& target,
+                  const codec::Term& message);
+  /// The same call to `target`, which does not exist: the caller gets its noproc DOWN now.
+  void answer_call_to_missing(const std::shared_ptr<Peer>& peer, const codec::Term& target,
+                              const codec::Term& message);
+  /// `{'DOWN', Mref, process, Object, Reason}` to the call's alias, as the caller's own monitor
+  /// would have delivered it.
+  void send_call_down(const Watcher& w, const codec::Term& reason);
+  /// `server` answered the call whose alias is `alias`: its watcher goes.
+  void forget_call(const codec::Pid& server, const codec::Reference& alias);
 
   // ---- Incoming control messages (routing.cpp), on the peer's strand ----
   /// False closes the connection (the message was ill-formed for this node).

@@ -59,6 +59,10 @@ struct Watcher {
   codec::Pid watcher;
   codec::Term from_proc;  // MONITOR_P_EXIT names the Pid, or the name it was monitored by
   std::shared_ptr<Peer> peer;
+  /// Not a monitor the peer asked for: a call in progress from a peer that does not monitor
+  /// across the connection (NodeConfig::remote_monitors). Its DOWN goes to the call's alias
+  /// (`ref`) as a message, and the reply ends it.
+  bool call = false;
 };
 
 /// A process that sent to a busy connection: it handles no signal until the connection drains

@@ -393,7 +393,7 @@ void NodeImpl::tell_exit(const codec::Pid& self, const SignalEntries& signals,
     }
   }
   for (const auto& [ref, w] : signals.watchers) {
-    send_down(w.watcher, w.from_proc, ref, reason, w.peer);
+    send_down(w, reason);
   }
   for (const auto& [ref, m] : signals.monitors) {
     if (m.local_target) {
@@ -442,8 +442,12 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
     }
     return;
   }
-  if (send_to_node(alias.node, OutAliasSend{from, alias, fallback, std::move(message)})) {
+  std::shared_ptr<Peer> peer;
+  if (send_to_node(alias.node, OutAliasSend{from, alias, fallback, std::move(message)}, &peer)) {
     messages_out.fetch_add(1, std::memory_order_relaxed);
+    if (!monitors_across(*peer)) {
+      forget_call(from, alias);
+    }
   }
 }
 
@@ -693,15 +697,13 @@ void NodeImpl::send_link_exit(const codec::Pid& from, const codec::Pid& to,
   }
 }
 
-void NodeImpl::send_down(const codec::Pid& watcher, const codec::Term& from_proc,
-                         const codec::Reference& ref, const codec::Term& reason,
-                         const std::shared_ptr<Peer>& peer) {
-  if (peer) {
-    peer->send(OutMonitorExit{from_proc, watcher, ref, reason});
-    return;
-  }
-  if (auto w = find_slot(watcher)) {
-    on_strand(w, [this, ref, reason](const SlotPtr& ws) { receive_down(ws, ref, reason); });
+void NodeImpl::send_down(const Watcher& w, const codec::Term& reason) {
+  if (w.call) {
+    send_call_down(w, reason);
+  } else if (w.peer) {
+    w.peer->send(OutMonitorExit{w.from_proc, w.watcher, w.ref, reason});
+  } else if (auto ws = find_slot(w.watcher)) {
+    on_strand(ws, [this, ref = w.ref, reason](const SlotPtr& s) { receive_down(s, ref, reason); });
   }
 }
 
@@ -781,7 +783,7 @@ void NodeImpl::receive_unlink_ack(const SlotPtr& slot, std::uint64_t id, const c
 void NodeImpl::receive_monitor(const SlotPtr& slot, Watcher watcher) {
   Process& p = *slot->process;
   if (!ProcessTable::alive(p).load()) {
-    send_down(watcher.watcher, watcher.from_proc, watcher.ref, noproc(), watcher.peer);
+    send_down(watcher, noproc());
     return;
   }
   auto peer = watcher.peer;
@@ -903,19 +905,25 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
   }
   switch (m.kind) {
     case Kind::send:
+    case Kind::reg_send: {
       messages_in.fetch_add(1, std::memory_order_relaxed);
-      if (auto slot = local_slot(m.to)) {
-        if (!take_payload(*peer, m, error)) return error.empty();
-        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+      const Term target = m.kind == Kind::send ? Term(m.to) : Term(m.to_name);
+      auto slot = m.kind == Kind::send ? local_slot(m.to) : find_name(m.to_name);
+      const bool calls_watched_here = !monitors_across(*peer);
+      if (!slot && !calls_watched_here) {
+        return true;
       }
-      return true;
-    case Kind::reg_send:
-      messages_in.fetch_add(1, std::memory_order_relaxed);
-      if (auto slot = find_name(m.to_name)) {
-        if (!take_payload(*peer, m, error)) return error.empty();
-        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+      if (!take_payload(*peer, m, error)) return error.empty();
+      if (!slot) {
+        answer_call_to_missing(peer, target, m.payload);
+        return true;
       }
+      if (calls_watched_here) {
+        watch_call(peer, slot, target, m.payload);
+      }
+      deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
       return true;
+    }
     case Kind::alias_send:
       messages_in.fetch_add(1, std::memory_order_relaxed);
       if (auto slot = alias_owner(m.ref)) {

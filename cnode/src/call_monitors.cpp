@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// Calls from a peer that does not monitor across the connection (NodeConfig::remote_monitors
+// off, or a peer without DIST_MONITOR). OTP's gen:call monitors the server with an alias
+// ({alias, demonitor}) and tags the call [alias | Mref]; over such a connection that monitor
+// only watches the connection, so the node delivers what it would have: a DOWN at the alias
+// when the server exits before answering, or at once when there is no such process.
+#include "node_impl.hpp"
+
+namespace cppnode::cnode {
+
+using codec::Atom;
+using codec::Pid;
+using codec::Reference;
+using codec::Term;
+
+namespace {
+
+struct Call {
+  Pid caller;
+  Reference mref;
+};
+
+// {'$gen_call', {Pid, [alias | Mref]}, _}: the form of every gen call since OTP 24.
+std::optional<Call> call_of(const Term& message) {
+  static const Atom gen_call("$gen_call");
+  static const Atom alias("alias");
+  const auto* t = message.get_if<codec::Tuple>();
+  if (t == nullptr || t->elements.size() != 3 || !t->elements[0].is_atom(gen_call.name())) {
+    return std::nullopt;
+  }
+  const auto* from = t->elements[1].get_if<codec::Tuple>();
+  if (from == nullptr || from->elements.size() != 2 || !from->elements[0].is<Pid>()) {
+    return std::nullopt;
+  }
+  const auto* tag = from->elements[1].get_if<codec::List>();
+  if (tag == nullptr || tag->proper || tag->elements.size() != 2 ||
+      !tag->elements[0].is_atom(alias.name()) || !tag->elements[1].is<Reference>()) {
+    return std::nullopt;
+  }
+  return Call{from->elements[0].as<Pid>(), tag->elements[1].as<Reference>()};
+}
+
+}  // namespace
+
+bool NodeImpl::monitors_across(const Peer& peer) noexcept {
+  constexpr std::uint64_t monitors = detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
+  return (peer.flags() & monitors) == monitors;
+}
+
+void NodeImpl::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot,
+                          const Term& target, const Term& message) {
+  if (auto call = call_of(message)) {
+    on_strand_from_peer(slot, [this, w = Watcher{call->mref, call->caller, target, peer, true}](
+                                  const SlotPtr& s) { receive_monitor(s, w); });
+  }
+}
+
+void NodeImpl::answer_call_to_missing(const std::shared_ptr<Peer>& peer, const Term& target,
+                                      const Term& message) {
+  if (auto call = call_of(message)) {
+    send_call_down(Watcher{call->mref, call->caller, target, peer, true}, Term(Atom("noproc")));
+  }
+}
+
+void NodeImpl::send_call_down(const Watcher& w, const Term& reason) {
+  // What the caller's monitor reports: the pid, or {Name, Node} for a call by name. An
+  // ALIAS_SEND names a sender; for a name that resolves to nobody, the node's pid 0.
+  const bool by_name = w.from_proc.is<Atom>();
+  const Term object = by_name ? codec::tuple(w.from_proc, Term(name)) : w.from_proc;
+  const Pid from = by_name ? Pid{name, 0, 0, creation.load()} : w.from_proc.as<Pid>();
+  w.peer->send(
+      OutAliasSend{from, w.ref, w.watcher,
+                   codec::tuple(Atom("DOWN"), Term(w.ref), Atom("process"), object, reason)});
+}
+
+void NodeImpl::forget_call(const Pid& server, const Reference& alias) {
+  if (!is_local(server)) {
+    return;
+  }
+  if (auto slot = find_slot(server)) {
+    on_strand(
+        slot, [alias](const SlotPtr& s) { receive_demonitor(s, alias); }, true);
+  }
+}
+
+}  // namespace cppnode::cnode
