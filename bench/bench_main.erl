@@ -1,67 +1,78 @@
 %% SPDX-License-Identifier: Apache-2.0
-%% Runs on the client node of bench/run: measures the C++ kv_store and the seed Elixir KVStore
-%% under the same load in the same run and prints one table row per figure.
+%% Runs on the client node of bench/run: measures the C++ kv_store, the seed Elixir KVStore, the
+%% plain ei C node and the JInterface node under the same load in the same run and prints one
+%% table row per figure, one column per server. Every server is addressed as {Name, Node}.
 -module(bench_main).
 -export([main/1]).
 
-%% Args: [CppNode, BeamNode, CppOsPid, BeamOsPid, SecondsPerRun]
-main([CppNode, BeamNode, CppOsPid, BeamOsPid, Secs]) ->
-    ok = wait_ping(list_to_atom(BeamNode), 60),
-    ok = wait_ping(list_to_atom(CppNode), 60),
-    Cpp = {kv_store, list_to_integer(CppOsPid)},
-    Beam = {beam_kv_store, list_to_integer(BeamOsPid)},
-    _ = bench_load:wait_global(kv_store, 30000),
-    _ = bench_load:wait_global(beam_kv_store, 30000),
-    Ms = list_to_integer(Secs) * 1000,
-    io:format("| figure | C++ | BEAM | ratio |~n|---|---:|---:|---:|~n"),
+%% Args: [SecondsPerRun, Label1, Node1, Name1, OsPid1, Label2, ...]; the first server is the one
+%% the ratio columns compare with each of the others.
+main([Secs | Specs]) ->
+    try run(list_to_integer(Secs) * 1000, servers(Specs)) of
+        ok -> halt(0)
+    catch
+        Class:Reason:Stack ->
+            io:format(standard_error, "~nbench FAILED: ~p:~p~n~p~n", [Class, Reason, Stack]),
+            halt(1)
+    end.
+
+servers([Label, Node, Name, OsPid | Rest]) ->
+    [#{label => Label, server => {list_to_atom(Name), list_to_atom(Node)},
+       os_pid => list_to_integer(OsPid)} | servers(Rest)];
+servers([]) -> [].
+
+run(Ms, Servers) ->
+    %% Every server answers, and answers right, before anything is timed.
+    [bench_load:wait_ready(S, 60000) || #{server := S} <- Servers],
+    [bench_load:warm_up(S, min(Ms, 1000)) || #{server := S} <- Servers],
+    [First | Others] = [L || #{label := L} <- Servers],
+    io:format("| figure |~s~s~n|---|~s~s~n",
+              [[[" ", L, " |"] || L <- [First | Others]],
+               [[" ", First, " vs ", L, " |"] || L <- Others],
+               ["---:|" || _ <- Servers], ["---:|" || _ <- Others]]),
     lists:foreach(
       fun(C) ->
-              {RC, RB} = both(fun({Name, Os}) -> bench_load:calls(Name, C, Ms, Os) end, Cpp, Beam),
-              row(io_lib:format("calls/s, ~p callers", [C]), calls_per_s, RC, RB, higher),
-              row(io_lib:format("server CPU us/call, ~p callers", [C]), cpu_us_per_call, RC, RB, lower),
-              row(io_lib:format("client node CPU us/call, ~p callers", [C]), client_cpu_us_per_call, RC, RB, lower),
-              row(io_lib:format("machine CPU busy %, ~p callers", [C]), machine_busy_pct, RC, RB, lower),
-              case C of
-                  8 -> ok;
-                  _ ->
-                      row(io_lib:format("p50 latency us, ~p callers", [C]), p50_us, RC, RB, lower),
-                      row(io_lib:format("p99 latency us, ~p callers", [C]), p99_us, RC, RB, lower)
-              end
+              Rs = each(fun(S, Os) -> bench_load:calls(S, C, Ms, Os) end, Servers),
+              Row = fun(Label, Key, Better) -> row(io_lib:format(Label, [C]), Key, Rs, Better) end,
+              Row("calls/s, ~p callers", calls_per_s, higher),
+              Row("server CPU us/call, ~p callers", cpu_us_per_call, lower),
+              Row("client node CPU us/call, ~p callers", client_cpu_us_per_call, lower),
+              Row("machine CPU busy %, ~p callers", machine_busy_pct, lower),
+              Row("p50 latency us, ~p callers", p50_us, lower),
+              Row("p99 latency us, ~p callers", p99_us, lower),
+              Row("packets/call client->server, ~p callers", pkts_out_per_call, lower),
+              Row("packets/call server->client, ~p callers", pkts_in_per_call, lower),
+              Row("bytes/call client->server, ~p callers", bytes_out_per_call, lower),
+              Row("bytes/call server->client, ~p callers", bytes_in_per_call, lower)
       end, [1, 8, 64]),
     lists:foreach(
       fun(C) ->
               PerSender = 200000 div C,
-              {RC, RB} = both(fun({Name, Os}) -> bench_load:casts(Name, C, PerSender, Os) end, Cpp, Beam),
-              row(io_lib:format("casts/s, ~p senders", [C]), casts_per_s, RC, RB, higher),
-              row(io_lib:format("server CPU us/cast, ~p senders", [C]), cpu_us_per_cast, RC, RB, lower)
+              Rs = each(fun(S, Os) -> bench_load:casts(S, C, PerSender, Os) end, Servers),
+              row(io_lib:format("casts/s, ~p senders", [C]), casts_per_s, Rs, higher),
+              row(io_lib:format("server CPU us/cast, ~p senders", [C]), cpu_us_per_cast, Rs, lower)
       end, [1, 8, 64]),
-    row("idle node RSS KiB", rss, #{rss => bench_load:rss_kib(element(2, Cpp))},
-        #{rss => bench_load:rss_kib(element(2, Beam))}, lower),
-    halt(0).
+    row("idle node RSS KiB", rss, [#{rss => bench_load:rss_kib(Os)} || #{os_pid := Os} <- Servers],
+        lower),
+    ok.
 
-wait_ping(Node, 0) -> {no_answer_from, Node};
-wait_ping(Node, Tries) ->
-    case net_adm:ping(Node) of
-        pong -> ok;
-        pang -> timer:sleep(500), wait_ping(Node, Tries - 1)
-    end.
+%% The same measurement on each server in turn, in the order given.
+each(F, Servers) -> [F(S, Os) || #{server := S, os_pid := Os} <- Servers].
 
-%% The same measurement, C++ server first, then the BEAM one.
-both(F, Cpp, Beam) ->
-    RC = F(Cpp),
-    RB = F(Beam),
-    {RC, RB}.
-
-%% ratio > 1 means C++ is better: C++/BEAM for "higher is better", BEAM/C++ for "lower is better".
-row(Label, Key, RC, RB, Better) ->
-    C = maps:get(Key, RC),
-    B = maps:get(Key, RB),
-    Ratio = case Better of
-                higher when B > 0 -> C / B;
-                lower when C > 0 -> B / C;
-                _ -> 0.0
+%% ratio > 1 means the first server is better: First/Other for "higher is better", Other/First
+%% for "lower is better".
+row(Label, Key, [R1 | Rest] = Rs, Better) ->
+    F = maps:get(Key, R1),
+    Ratio = fun(O) ->
+                    case Better of
+                        higher when O > 0 -> F / O;
+                        lower when F > 0 -> O / F;
+                        _ -> 0.0
+                    end
             end,
-    io:format("| ~s | ~s | ~s | ~.2fx |~n", [Label, fmt(C), fmt(B), Ratio]).
+    io:format("| ~s |~s~s~n",
+              [Label, [[" ", fmt(maps:get(Key, R)), " |"] || R <- Rs],
+               [io_lib:format(" ~.2fx |", [Ratio(maps:get(Key, R))]) || R <- Rest]]).
 
 fmt(X) when is_integer(X) -> integer_to_list(X);
 fmt(X) when X >= 100 -> integer_to_list(round(X));
