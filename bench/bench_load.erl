@@ -4,7 +4,7 @@
 %% process's CPU time per request and the packets and bytes per request on the client's
 %% distribution connection to the server's node.
 -module(bench_load).
--export([calls/4, casts/4, check/1, wait_ready/2, warm_up/2, cpu_ticks/1, rss_kib/1]).
+-export([calls/4, casts/4, burn/5, check/1, wait_ready/2, warm_up/2, cpu_ticks/1, rss_kib/1]).
 
 -define(KEYS, 1000).
 
@@ -36,6 +36,29 @@ calls({_, Node} = Server, Concurrency, DurationMs, ServerOsPid) ->
         client_cpu_us_per_call => ticks_to_us(Client1 - Client0) / max(N, 1),
         machine_busy_pct => busy_pct(Busy0, Busy1)},
       dist_per_call(Dist0, Dist1, N)).
+
+%% Concurrency callers for DurationMs, caller I calling `burn` on burn_(I rem K + 1) at Node:
+%% K CPU-bound servers that a node with more than one thread can run in parallel. Returns
+%% calls_per_s and the server OS process's CPU per call.
+burn(Node, K, Concurrency, DurationMs, ServerOsPid) ->
+    Servers = [{list_to_atom("burn_" ++ integer_to_list(I)), Node} || I <- lists:seq(1, K)],
+    [ok = gen_server:call(S, burn, 5000) || S <- Servers],
+    Cpu0 = cpu_ticks(ServerOsPid),
+    T0 = erlang:monotonic_time(microsecond),
+    Deadline = T0 + DurationMs * 1000,
+    Parent = self(),
+    Pids = [spawn_link(fun() -> Parent ! {done, self(), burn_loop(S, Deadline, 0)} end)
+            || I <- lists:seq(1, Concurrency), S <- [lists:nth(I rem K + 1, Servers)]],
+    N = lists:sum([receive {done, P, C} -> C end || P <- Pids]),
+    T1 = erlang:monotonic_time(microsecond),
+    Cpu1 = cpu_ticks(ServerOsPid),
+    #{calls_per_s => N / ((T1 - T0) / 1.0e6), cpu_us_per_call => ticks_to_us(Cpu1 - Cpu0) / max(N, 1)}.
+
+burn_loop(Server, Deadline, N) ->
+    case erlang:monotonic_time(microsecond) >= Deadline of
+        true -> N;
+        false -> ok = gen_server:call(Server, burn, 30000), burn_loop(Server, Deadline, N + 1)
+    end.
 
 %% An untimed load of 8 callers for Ms, the same for every server before its first timed run:
 %% warms what compiles while it runs (the JVM's JIT) and opens the connection.

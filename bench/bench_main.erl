@@ -3,16 +3,30 @@
 %% plain ei C node and the JInterface node under the same load in the same run and prints one
 %% table row per figure, one column per server. Every server is addressed as {Name, Node}.
 -module(bench_main).
--export([main/1]).
+-export([main/1, burn/1]).
 
-%% Args: [SecondsPerRun, Label1, Node1, Name1, OsPid1, Label2, ...]; the first server is the one
-%% the ratio columns compare with each of the others.
+%% Args: [SecondsPerRun, Label1, Node1, Name1, OsPid1, Label2, ...]; the ratio columns compare
+%% each of ours (a label starting with "C++") with each of the others.
 main([Secs | Specs]) ->
     try run(list_to_integer(Secs) * 1000, servers(Specs)) of
         ok -> halt(0)
     catch
         Class:Reason:Stack ->
             io:format(standard_error, "~nbench FAILED: ~p:~p~n~p~n", [Class, Reason, Stack]),
+            halt(1)
+    end.
+
+%% Args: [SecondsPerRun, Node, K, Callers, OsPid]: prints "CallsPerSecond ServerCpuUsPerCall" for
+%% bench_load:burn/5 against the K CPU-bound servers of Node.
+burn([Secs, Node, K, Callers, OsPid]) ->
+    try bench_load:burn(list_to_atom(Node), list_to_integer(K), list_to_integer(Callers),
+                        list_to_integer(Secs) * 1000, list_to_integer(OsPid)) of
+        #{calls_per_s := Calls, cpu_us_per_call := Cpu} ->
+            io:format("~.1f ~.1f~n", [Calls, Cpu]),
+            halt(0)
+    catch
+        Class:Reason:Stack ->
+            io:format(standard_error, "~nburn bench FAILED: ~p:~p~n~p~n", [Class, Reason, Stack]),
             halt(1)
     end.
 
@@ -25,11 +39,12 @@ run(Ms, Servers) ->
     %% Every server answers, and answers right, before anything is timed.
     [bench_load:wait_ready(S, 60000) || #{server := S} <- Servers],
     [bench_load:warm_up(S, min(Ms, 1000)) || #{server := S} <- Servers],
-    [First | Others] = [L || #{label := L} <- Servers],
+    Labels = [L || #{label := L} <- Servers],
+    Pairs = pairs(Labels),
     io:format("| figure |~s~s~n|---|~s~s~n",
-              [[[" ", L, " |"] || L <- [First | Others]],
-               [[" ", First, " vs ", L, " |"] || L <- Others],
-               ["---:|" || _ <- Servers], ["---:|" || _ <- Others]]),
+              [[[" ", L, " |"] || L <- Labels],
+               [[" ", Ours, " vs ", Theirs, " |"] || {Ours, Theirs} <- Pairs],
+               ["---:|" || _ <- Servers], ["---:|" || _ <- Pairs]]),
     lists:foreach(
       fun(C) ->
               Rs = each(fun(S, Os) -> bench_load:calls(S, C, Ms, Os) end, Servers),
@@ -52,27 +67,37 @@ run(Ms, Servers) ->
               row(io_lib:format("casts/s, ~p senders", [C]), casts_per_s, Rs, higher),
               row(io_lib:format("server CPU us/cast, ~p senders", [C]), cpu_us_per_cast, Rs, lower)
       end, [1, 8, 64]),
-    row("idle node RSS KiB", rss, [#{rss => bench_load:rss_kib(Os)} || #{os_pid := Os} <- Servers],
+    row("idle node RSS KiB", rss,
+        [#{label => L, rss => bench_load:rss_kib(Os)} || #{label := L, os_pid := Os} <- Servers],
         lower),
     ok.
 
 %% The same measurement on each server in turn, in the order given.
-each(F, Servers) -> [F(S, Os) || #{server := S, os_pid := Os} <- Servers].
+each(F, Servers) -> [(F(S, Os))#{label => L} || #{label := L, server := S, os_pid := Os} <- Servers].
 
-%% ratio > 1 means the first server is better: First/Other for "higher is better", Other/First
-%% for "lower is better".
-row(Label, Key, [R1 | Rest] = Rs, Better) ->
-    F = maps:get(Key, R1),
-    Ratio = fun(O) ->
-                    case Better of
-                        higher when O > 0 -> F / O;
-                        lower when F > 0 -> O / F;
+%% The ratio columns: each of our servers (a label starting with "C++") against each other one.
+pairs(Labels) ->
+    Ours = [L || L <- Labels, lists:prefix("C++", L)],
+    [{O, T} || O <- Ours, T <- Labels, not lists:prefix("C++", T)].
+
+%% ratio > 1 means ours is better: Ours/Theirs for "higher is better", Theirs/Ours for "lower is
+%% better".
+row(Label, Key, Rs, Better) ->
+    Labels = [L || #{label := L} <- Rs],
+    Value = fun(L) -> maps:get(Key, lists:nth(index(L, Labels), Rs)) end,
+    Ratio = fun({O, T}) ->
+                    case {Better, Value(O), Value(T)} of
+                        {higher, A, B} when B > 0 -> A / B;
+                        {lower, A, B} when A > 0 -> B / A;
                         _ -> 0.0
                     end
             end,
     io:format("| ~s |~s~s~n",
               [Label, [[" ", fmt(maps:get(Key, R)), " |"] || R <- Rs],
-               [io_lib:format(" ~.2fx |", [Ratio(maps:get(Key, R))]) || R <- Rest]]).
+               [io_lib:format(" ~.2fx |", [Ratio(P)]) || P <- pairs(Labels)]]).
+
+index(X, [X | _]) -> 1;
+index(X, [_ | T]) -> 1 + index(X, T).
 
 fmt(X) when is_integer(X) -> integer_to_list(X);
 fmt(X) when X >= 100 -> integer_to_list(round(X));

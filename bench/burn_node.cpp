@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// CPU-bound servers for bench/run: a node hosting K servers `burn_1`..`burn_K`, each answering
+// `burn` with `ok` after spinning for BURN_US microseconds, as bench/burn_beam.erl does on the
+// BEAM. Measures how the node spreads busy servers over its threads.
+// Usage: burn_node NAME@HOST COOKIE THREADS K BURN_US (ERL_EPMD_PORT is honoured).
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "cppnode/cnode/epmd.hpp"
+#include "cppnode/cnode/node.hpp"
+#include "cppnode/servers/servers.hpp"
+
+namespace {
+
+using cppnode::codec::Term;
+using cppnode::servers::CallResult;
+using cppnode::servers::From;
+using cppnode::servers::GenServer;
+
+class Burner : public GenServer {
+ public:
+  explicit Burner(std::chrono::microseconds burn) : burn_(burn) {}
+
+ protected:
+  CallResult handle_call(const Term& request, const From& /*from*/) override {
+    if (!request.is_atom("burn")) return no_match();
+    const auto until = std::chrono::steady_clock::now() + burn_;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    return reply(Term(cppnode::codec::Atom("ok")));
+  }
+
+ private:
+  std::chrono::microseconds burn_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: burn_node NAME@HOST COOKIE THREADS K BURN_US\n");
+    return 2;
+  }
+  cppnode::cnode::NodeConfig config;
+  config.node_name = argv[1];
+  config.cookie = argv[2];
+  config.threads = static_cast<unsigned>(std::stoul(argv[3]));
+  config.listen_address = "127.0.0.1";
+  std::string message;
+  if (cppnode::cnode::epmd_port_from_env(config.epmd_port, &message)) {
+    std::fprintf(stderr, "%s\n", message.c_str());
+    return 2;
+  }
+  cppnode::cnode::Node node(config);
+  if (node.start(&message)) {
+    std::fprintf(stderr, "node did not start: %s\n", message.c_str());
+    return 1;
+  }
+  const auto burn = std::chrono::microseconds(std::stol(argv[5]));
+  for (int i = 1; i <= std::stoi(argv[4]); ++i) {
+    const cppnode::codec::Atom name("burn_" + std::to_string(i));
+    if (!cppnode::servers::start(node, std::make_unique<Burner>(burn), {.local_name = name})) {
+      std::fprintf(stderr, "burn_%d did not start\n", i);
+      return 1;
+    }
+  }
+  node.run();
+  return 0;
+}
