@@ -1,27 +1,35 @@
 %% SPDX-License-Identifier: Apache-2.0
 %% The BEAM side of bench/run's CPU-bound servers: K gen_servers burn_1..burn_K, each answering
-%% `burn` with `ok` after spinning for BurnUs microseconds, as bench/burn_node.cpp does in C++.
+%% `burn` with `ok` after a loop that takes BurnUs microseconds of CPU, as bench/burn_node.cpp
+%% does in C++. The loop's length is calibrated once at start (a wall-clock spin would do less
+%% work when its process is preempted).
 -module(burn_beam).
 -behaviour(gen_server).
 -export([start/2, init/1, handle_call/3, handle_cast/2]).
 
 %% Starts the servers and keeps the calling process (the node's -eval) alive.
 start(K, BurnUs) ->
+    Iterations = round(iterations_per_us() * BurnUs),
     [{ok, _} = gen_server:start({local, list_to_atom("burn_" ++ integer_to_list(I))}, ?MODULE,
-                                BurnUs, [])
+                                Iterations, [])
      || I <- lists:seq(1, K)],
     receive after infinity -> ok end.
 
-init(BurnUs) -> {ok, BurnUs}.
+init(Iterations) -> {ok, Iterations}.
 
-handle_call(burn, _From, BurnUs) ->
-    spin(erlang:monotonic_time(microsecond) + BurnUs),
-    {reply, ok, BurnUs}.
+handle_call(burn, _From, Iterations) ->
+    spin(Iterations, 0),
+    {reply, ok, Iterations}.
 
-handle_cast(_, BurnUs) -> {noreply, BurnUs}.
+handle_cast(_, Iterations) -> {noreply, Iterations}.
 
-spin(Until) ->
-    case erlang:monotonic_time(microsecond) >= Until of
-        true -> ok;
-        false -> spin(Until)
-    end.
+spin(0, X) -> X;
+spin(N, X) -> spin(N - 1, X + N).
+
+%% Iterations of spin/2 per microsecond on this machine, best of 20 runs.
+iterations_per_us() ->
+    Probe = 1000000,
+    lists:max([begin
+                   {Us, _} = timer:tc(fun() -> spin(Probe, 0) end),
+                   Probe / max(Us, 1)
+               end || _ <- lists:seq(1, 20)]).

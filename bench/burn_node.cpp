@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // CPU-bound servers for bench/run: a node hosting K servers `burn_1`..`burn_K`, each answering
-// `burn` with `ok` after spinning for BURN_US microseconds, as bench/burn_beam.erl does on the
-// BEAM. Measures how the node spreads busy servers over its threads.
+// `burn` with `ok` after a loop that takes BURN_US microseconds of CPU, as bench/burn_beam.erl
+// does on the BEAM. The loop's length is calibrated once at start, so that a call costs the same
+// CPU however the threads are scheduled (a wall-clock spin would do less work when preempted).
+// Measures how the node spreads busy servers over its threads.
 // Usage: burn_node NAME@HOST COOKIE THREADS K BURN_US (ERL_EPMD_PORT is honoured).
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -19,21 +23,40 @@ using cppnode::servers::CallResult;
 using cppnode::servers::From;
 using cppnode::servers::GenServer;
 
+// A loop the optimiser cannot remove or shorten.
+void spin(std::uint64_t iterations) {
+  volatile std::uint64_t x = 0;
+  for (std::uint64_t i = 0; i < iterations; ++i) {
+    x = x + i;
+  }
+}
+
+// Iterations of spin() per microsecond on this machine, best of 20 runs of 10 ms.
+double iterations_per_us() {
+  constexpr std::uint64_t probe = 1'000'000;
+  double best = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    spin(probe);
+    const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+    best = std::max(best, static_cast<double>(probe) / took.count());
+  }
+  return best;
+}
+
 class Burner : public GenServer {
  public:
-  explicit Burner(std::chrono::microseconds burn) : burn_(burn) {}
+  explicit Burner(std::uint64_t iterations) : iterations_(iterations) {}
 
  protected:
   CallResult handle_call(const Term& request, const From& /*from*/) override {
     if (!request.is_atom("burn")) return no_match();
-    const auto until = std::chrono::steady_clock::now() + burn_;
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    spin(iterations_);
     return reply(Term(cppnode::codec::Atom("ok")));
   }
 
  private:
-  std::chrono::microseconds burn_;
+  std::uint64_t iterations_;
 };
 
 }  // namespace
@@ -58,7 +81,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "node did not start: %s\n", message.c_str());
     return 1;
   }
-  const auto burn = std::chrono::microseconds(std::stol(argv[5]));
+  const auto burn = static_cast<std::uint64_t>(iterations_per_us() * std::stod(argv[5]));
   for (int i = 1; i <= std::stoi(argv[4]); ++i) {
     const cppnode::codec::Atom name("burn_" + std::to_string(i));
     if (!cppnode::servers::start(node, std::make_unique<Burner>(burn), {.local_name = name})) {
