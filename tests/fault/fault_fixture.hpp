@@ -28,6 +28,9 @@ inline constexpr bool rss_is_meaningful = true;
 #else
 inline constexpr bool rss_is_meaningful = true;
 #endif
+// Likewise its CPU time: ASan at -O0 and TSan multiply it several times over, so a bound relative
+// to the BEAM's (which catches quadratic costs in the normal build) holds only without them.
+inline constexpr bool cpu_is_meaningful = rss_is_meaningful;
 
 /// A private epmd, a cookie, and starters for the cppnode executable and BEAM nodes that load
 /// erlang_test_harness/cppnode_fault.erl.

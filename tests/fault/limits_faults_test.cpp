@@ -240,7 +240,9 @@ TEST_F(FaultSignalCost, HundredThousandLinksCostLinearTimeAndAllFire) {
   }
   record_figure("beam_cpu_for_100k_links", cpu[0], "s");
   record_figure("cppnode_cpu_for_100k_links", cpu[1], "s");
-  EXPECT_LT(cpu[1], 10 * cpu[0] + 0.5) << "cppnode " << cpu[1] << " s, BEAM " << cpu[0] << " s";
+  if (cpu_is_meaningful) {
+    EXPECT_LT(cpu[1], 10 * cpu[0] + 0.5) << "cppnode " << cpu[1] << " s, BEAM " << cpu[0] << " s";
+  }
   // The supervisor restarted kv_store, which answers.
   EXPECT_TRUE(wait_until(
       [&] { return driver->eval("catch cppnode_fault:calls(" + cpp_target.name + ", 1).") == "1"; },
@@ -264,7 +266,9 @@ TEST_F(FaultSignalCost, TwoHundredThousandMonitorsKeepCallsCheapAndAllFire) {
   }
   record_figure("beam_cpu_for_200k_monitors_then_5000_calls", cpu[0], "s");
   record_figure("cppnode_cpu_for_200k_monitors_then_5000_calls", cpu[1], "s");
-  EXPECT_LT(cpu[1], 10 * cpu[0] + 0.5) << "cppnode " << cpu[1] << " s, BEAM " << cpu[0] << " s";
+  if (cpu_is_meaningful) {
+    EXPECT_LT(cpu[1], 10 * cpu[0] + 0.5) << "cppnode " << cpu[1] << " s, BEAM " << cpu[0] << " s";
+  }
   EXPECT_TRUE(wait_until(
       [&] { return driver->eval("catch cppnode_fault:calls(" + cpp_target.name + ", 1).") == "1"; },
       20s));
