@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// With more than one thread, processes whose callbacks take a tenth of a millisecond run in
+// parallel: a message for such a process, read from a connection, is queued on its strand for
+// any thread to take, instead of running on the reading thread before the next message of the
+// same read (which made CPU-bound servers take turns on one thread).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "cppnode/test_support/epmd.hpp"
+#include "cppnode/test_support/names.hpp"
+#include "live_node.hpp"
+#include "raw_peer.hpp"
+
+namespace cppnode::cnode::testing {
+namespace {
+
+using codec::Atom;
+using codec::Term;
+using test_support::Epmd;
+
+/// Two processes meet: each arrives, then waits for the other.
+class Meeting {
+ public:
+  bool arrive_and_wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    ++arrived_;
+    changed_.notify_all();
+    return changed_.wait_for(lock, timeout, [this] { return arrived_ == 2; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int arrived_ = 0;
+};
+
+// `prime`: a callback of 100 us (the process is slow from then on). `meet`: waits up to 5 s for
+// the other process to arrive at the meeting, which it can only do on another thread.
+class Meeter : public Process {
+ public:
+  Meeter(Node& node, std::shared_ptr<Meeting> meeting)
+      : Process(node), meeting_(std::move(meeting)) {}
+  std::atomic<bool> primed{false};
+  std::atomic<int> met{-1};  // -1 not yet, 0 the other never came, 1 both were there
+
+ protected:
+  void on_signal(Signal signal) override {
+    const auto* m = std::get_if<MessageSignal>(&signal);
+    if (m == nullptr) return;
+    if (m->message.is_atom("prime")) {
+      // A busy loop: a sleep this short often lasts twice as long.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(100);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      primed = true;
+    } else if (m->message.is_atom("meet")) {
+      met = meeting_->arrive_and_wait(std::chrono::seconds(5)) ? 1 : 0;
+    }
+  }
+
+ private:
+  std::shared_ptr<Meeting> meeting_;
+};
+
+TEST(LiveThreads, ProcessesOfATenthOfAMillisecondPerCallbackRunInParallel) {
+  Epmd epmd;
+  LiveNode cpp(epmd, [](NodeConfig& c) { c.threads = 2; });
+  auto meeting = std::make_shared<Meeting>();
+  auto a = std::make_shared<Meeter>(cpp.node(), meeting);
+  auto b = std::make_shared<Meeter>(cpp.node(), meeting);
+  ASSERT_TRUE(cpp->register_name(Atom("meeter_a"), cpp->spawn(a)));
+  ASSERT_TRUE(cpp->register_name(Atom("meeter_b"), cpp->spawn(b)));
+
+  RawPeer raw(cpp->port());
+  const std::string name = test_support::unique_name("raw") + "@" + test_support::short_hostname();
+  ASSERT_EQ(raw.handshake(name, "cppnode_test_cookie", cpp.name()), "");
+  const codec::Pid from{Atom(name), 1, 0, 1};
+  auto to_both = [&](const char* message) {
+    std::string packets;
+    detail::encode_reg_send(packets, from, Atom("meeter_a"), Term(Atom(message)));
+    detail::encode_reg_send(packets, from, Atom("meeter_b"), Term(Atom(message)));
+    raw.send(packets);  // one write: the node reads both at once
+  };
+  to_both("prime");
+  ASSERT_TRUE(wait_until([&] { return a->primed && b->primed; }));
+  to_both("meet");
+  ASSERT_TRUE(wait_until([&] { return a->met >= 0 && b->met >= 0; }, std::chrono::seconds(15)));
+  EXPECT_EQ(a->met, 1);
+  EXPECT_EQ(b->met, 1);
+}
+
+}  // namespace
+}  // namespace cppnode::cnode::testing
