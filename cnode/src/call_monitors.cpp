@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Calls from a peer that does not monitor across the connection (NodeConfig::remote_monitors
-// off, or a peer without DIST_MONITOR). OTP's gen:call monitors the server with an alias
+// Calls from peers when monitors do not cross connections (NodeConfig::remote_monitors off:
+// peers are not offered DIST_MONITOR). OTP's gen:call monitors the server with an alias
 // ({alias, demonitor}) and tags the call [alias | Mref]; over such a connection that monitor
 // only watches the connection, so the node delivers what it would have: a DOWN at the alias
 // when the server exits before answering, or at once when there is no such process.
@@ -41,11 +41,6 @@ std::optional<Call> call_of(const Term& message) {
 }
 
 }  // namespace
-
-bool NodeImpl::monitors_across(const Peer& peer) noexcept {
-  constexpr std::uint64_t monitors = detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
-  return (peer.flags() & monitors) == monitors;
-}
 
 void NodeImpl::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot,
                           const Term& target, const Term& message) {

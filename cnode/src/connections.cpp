@@ -41,7 +41,7 @@ std::shared_ptr<Peer> NodeImpl::peer_for(codec::Atom node) {
   return peer;
 }
 
-bool NodeImpl::send_to_node(codec::Atom node, OutSignal signal, std::shared_ptr<Peer>* used) {
+bool NodeImpl::send_to_node(codec::Atom node, OutSignal signal) {
   // A peer found down between lookup and send is replaced by a fresh attempt, once.
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto peer = peer_for(node);
@@ -50,9 +50,6 @@ bool NodeImpl::send_to_node(codec::Atom node, OutSignal signal, std::shared_ptr<
     }
     // send() leaves `signal` untouched when it fails, so the retry sends the same signal.
     if (peer->send(std::move(signal))) {  // NOLINT(bugprone-use-after-move)
-      if (used != nullptr) {
-        *used = std::move(peer);
-      }
       return true;
     }
   }

@@ -200,8 +200,10 @@ struct NodeImpl {
   void send_down(const Watcher& w, const codec::Term& reason);
 
   // ---- Calls from peers that do not monitor across the connection (call_monitors.cpp) ----
-  /// Whether monitors cross the connection to `peer`: both offered DIST_MONITOR(_NAME).
-  [[nodiscard]] static bool monitors_across(const Peer& peer) noexcept;
+  /// Whether the node watches calls from peers itself: NodeConfig::remote_monitors off, so no
+  /// BEAM caller's monitor crosses the connection. (A peer that never offers DIST_MONITOR, ei or
+  /// JInterface, makes no alias calls: nothing to watch there in full mode.)
+  [[nodiscard]] bool watches_calls() const noexcept { return !config.remote_monitors; }
   /// The flags this node offers: dflag::ours, without the monitor flags unless remote_monitors.
   [[nodiscard]] std::uint64_t offered_flags() const noexcept {
     constexpr std::uint64_t monitors =
@@ -238,7 +240,7 @@ struct NodeImpl {
   std::shared_ptr<Peer> peer_for(codec::Atom node);
   /// Sends over the current connection to `node`, connecting on demand; false if the node is
   /// unreachable right now (then nothing was queued).
-  bool send_to_node(codec::Atom node, OutSignal signal, std::shared_ptr<Peer>* used = nullptr);
+  bool send_to_node(codec::Atom node, OutSignal signal);
   void track(const std::shared_ptr<Handshake>& hs);
   PendingDecision mark_pending(const std::string& node_name,
                                const std::shared_ptr<Handshake>& handshake,

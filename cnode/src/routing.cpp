@@ -445,10 +445,9 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
     }
     return;
   }
-  std::shared_ptr<Peer> peer;
-  if (send_to_node(alias.node, OutAliasSend{from, alias, fallback, std::move(message)}, &peer)) {
+  if (send_to_node(alias.node, OutAliasSend{from, alias, fallback, std::move(message)})) {
     messages_out.fetch_add(1, std::memory_order_relaxed);
-    if (!monitors_across(*peer)) {
+    if (watches_calls()) {
       forget_call(from, alias);
     }
   }
@@ -912,7 +911,7 @@ bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::Control
       messages_in.fetch_add(1, std::memory_order_relaxed);
       const Term target = m.kind == Kind::send ? Term(m.to) : Term(m.to_name);
       auto slot = m.kind == Kind::send ? local_slot(m.to) : find_name(m.to_name);
-      const bool calls_watched_here = !monitors_across(*peer);
+      const bool calls_watched_here = watches_calls();
       if (!slot && !calls_watched_here) {
         return true;
       }
