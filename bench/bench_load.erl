@@ -42,7 +42,7 @@ calls({_, Node} = Server, Concurrency, DurationMs, ServerOsPid) ->
 %% calls_per_s and the server OS process's CPU per call.
 burn(Node, K, Concurrency, DurationMs, ServerOsPid) ->
     Servers = [{list_to_atom("burn_" ++ integer_to_list(I)), Node} || I <- lists:seq(1, K)],
-    [ok = gen_server:call(S, burn, 5000) || S <- Servers],
+    [wait_burn(S, 50) || S <- Servers],
     Cpu0 = cpu_ticks(ServerOsPid),
     T0 = erlang:monotonic_time(microsecond),
     Deadline = T0 + DurationMs * 1000,
@@ -53,6 +53,14 @@ burn(Node, K, Concurrency, DurationMs, ServerOsPid) ->
     T1 = erlang:monotonic_time(microsecond),
     Cpu1 = cpu_ticks(ServerOsPid),
     #{calls_per_s => N / ((T1 - T0) / 1.0e6), cpu_us_per_call => ticks_to_us(Cpu1 - Cpu0) / max(N, 1)}.
+
+%% The node registers with epmd before its servers have started: ask until one answers.
+wait_burn(Server, 0) -> exit({no_answer, Server});
+wait_burn(Server, Tries) ->
+    case catch gen_server:call(Server, burn, 5000) of
+        ok -> ok;
+        _ -> timer:sleep(200), wait_burn(Server, Tries - 1)
+    end.
 
 burn_loop(Server, Deadline, N) ->
     case erlang:monotonic_time(microsecond) >= Deadline of

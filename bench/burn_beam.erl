@@ -10,6 +10,10 @@
 %% Starts the servers and keeps the calling process (the node's -eval) alive.
 start(K, BurnUs) ->
     Iterations = round(iterations_per_us() * BurnUs),
+    %% What one loop takes here, alone on its scheduler: the mean of 50 (bench/run prints it
+    %% beside the C++ one, to show the two loops cost the same).
+    {Us, _} = timer:tc(fun() -> [spin(Iterations, 0) || _ <- lists:seq(1, 50)] end),
+    io:format("loop_us ~.1f~n", [Us / 50]),
     [{ok, _} = gen_server:start({local, list_to_atom("burn_" ++ integer_to_list(I))}, ?MODULE,
                                 Iterations, [])
      || I <- lists:seq(1, K)],

@@ -45,6 +45,17 @@ double iterations_per_us() {
   return best;
 }
 
+// What one loop of `iterations` takes here, alone on its thread: the mean of 50 (bench/run
+// prints it beside the BEAM's, to show the two loops cost the same).
+double loop_us(std::uint64_t iterations) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) {
+    spin(iterations);
+  }
+  const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+  return took.count() / 50;
+}
+
 class Burner : public GenServer {
  public:
   explicit Burner(std::uint64_t iterations) : iterations_(iterations) {}
@@ -77,12 +88,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", message.c_str());
     return 2;
   }
+  const auto burn = static_cast<std::uint64_t>(iterations_per_us() * std::stod(argv[5]));
+  std::printf("loop_us %.1f\n", loop_us(burn));
+  std::fflush(stdout);
   cppnode::cnode::Node node(config);
   if (node.start(&message)) {
     std::fprintf(stderr, "node did not start: %s\n", message.c_str());
     return 1;
   }
-  const auto burn = static_cast<std::uint64_t>(iterations_per_us() * std::stod(argv[5]));
   for (int i = 1; i <= std::stoi(argv[4]); ++i) {
     const cppnode::codec::Atom name("burn_" + std::to_string(i));
     if (!cppnode::servers::start(node, std::make_unique<Burner>(burn), {.local_name = name})) {
