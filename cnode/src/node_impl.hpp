@@ -159,7 +159,7 @@ struct NodeImpl {
   [[nodiscard]] std::string describe(const SlotPtr& slot) const;
   /// Called by a peer whose queue a send left busy: the process whose callback is running on
   /// this thread, if any, is suspended once the callback returns.
-  void met_busy_peer(const std::shared_ptr<Peer>& peer);
+  static void met_busy_peer(const std::shared_ptr<Peer>& peer);
   /// The busy connection `slot` waited for has drained or gone: it handles its signals again.
   void resume(const SlotPtr& slot);
   void exit_process(const codec::Pid& pid, const codec::Term& reason);

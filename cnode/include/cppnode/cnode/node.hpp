@@ -43,6 +43,9 @@ struct NodeConfig {
   /// dist_buf_busy_limit, `erl +zdbbl`): a process that sends to it is suspended once its
   /// current callback returns, until the queue drains below the limit or the connection goes.
   std::size_t dist_buf_busy_limit = std::size_t{1} << 20;
+  codec::DecodeOptions decode;
+  /// Start `epmd -daemon` at `start()` when none answers on `epmd_port`, as `erl` does.
+  bool start_epmd = false;
   /// Whether peers are offered DFLAG_DIST_MONITOR and DFLAG_DIST_MONITOR_NAME (monitors across
   /// connections). Off, a BEAM caller sends one packet per `GenServer.call` instead of three (it
   /// keeps the call's monitor to itself: no MONITOR_P, no DEMONITOR_P). The node still ends such
@@ -53,9 +56,6 @@ struct NodeConfig {
   /// process's `Process.monitor` of a C++ process, a C++ process's monitor of a BEAM one, and so a
   /// C++ call to a BEAM server that dies waits for its timeout).
   bool remote_monitors = true;
-  codec::DecodeOptions decode;
-  /// Start `epmd -daemon` at `start()` when none answers on `epmd_port`, as `erl` does.
-  bool start_epmd = false;
 };
 
 /// Node up/down events, for code that keeps state per peer (e.g. `{:global, name}` owners).
