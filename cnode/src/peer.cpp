@@ -102,7 +102,7 @@ bool Peer::send(OutSignal&& signal) {
       std::string().swap(scratch);  // do not keep a huge message's buffer per thread
     }
     if (busy) {
-      node_.met_busy_peer(shared_from_this());
+      NodeImpl::met_busy_peer(shared_from_this());
     }
     return queued;
   }
@@ -127,7 +127,7 @@ bool Peer::send(OutSignal&& signal) {
     busy = busy_locked();
   }
   if (busy) {
-    node_.met_busy_peer(shared_from_this());
+    NodeImpl::met_busy_peer(shared_from_this());
   }
   return true;
 }
