@@ -59,6 +59,9 @@ class LiveCallMonitors : public ::testing::Test {
     const std::string name = "held_" + std::to_string(++holders_);
     const std::string pid = start_holder(cpp, name);
     const std::string dest = how == "pid" ? pid : "{" + name + ", " + cpp.atom() + "}";
+    // The call and the stop come from two processes, so nothing orders them; the 200 ms lets
+    // the call reach the holder first (a stop that overtook it would test noproc instead, which
+    // ACallToANameOrPidThatIsNotThereExitsNoproc covers). The exit itself is waited for, not timed.
     return beam.eval("P = " + pid + ", Self = self(), " +
                      "spawn(fun() -> Self ! {exit, catch gen_server:call(" + dest +
                      ", hold, infinity)} end), timer:sleep(200), "
