@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "cppnode/servers/start.hpp"
 #include "local_node.hpp"
@@ -18,11 +20,35 @@ using codec::Atom;
 using codec::Term;
 using testing::LocalNode;
 
+// Threads that answer calls after their callback returned. A From holds the node by reference,
+// so they are joined before the node goes (a detached one could still be leaving Node::send
+// when the test, which already has its reply, destroys the node).
+class ReplyThreads {
+ public:
+  template <class F>
+  void start(F f) {
+    const std::lock_guard lock(mutex_);
+    threads_.emplace_back(std::move(f));
+  }
+  ~ReplyThreads() {
+    const std::lock_guard lock(mutex_);
+    threads_.clear();
+  }
+  ReplyThreads() = default;
+  ReplyThreads(const ReplyThreads&) = delete;
+  ReplyThreads& operator=(const ReplyThreads&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::jthread> threads_;
+};
+
 // A server whose every behaviour is driven by the request, reporting what happens to
 // `observer` as `{event, What}` messages.
 class TestServer : public GenServer {
  public:
-  explicit TestServer(codec::Pid observer) : observer_(std::move(observer)) {}
+  TestServer(codec::Pid observer, ReplyThreads& reply_threads)
+      : observer_(std::move(observer)), reply_threads_(reply_threads) {}
 
   [[nodiscard]] Term state_term() const override { return count_; }
   [[nodiscard]] Atom module() const override { return "test_server"_a; }
@@ -40,7 +66,7 @@ class TestServer : public GenServer {
     }
     if (codec::match(req, "later"_a, &a)) {
       // Answer from another thread, after this callback has returned.
-      std::thread([from, a] { from.reply(a); }).detach();
+      reply_threads_.start([from, a] { from.reply(a); });
       return noreply();
     }
     if (codec::match(req, "stop_reply"_a, &a, &b)) return stop(a, b);
@@ -118,6 +144,7 @@ class TestServer : public GenServer {
   }
 
   codec::Pid observer_;
+  ReplyThreads& reply_threads_;
   std::int64_t count_ = 0;
 };
 
@@ -127,8 +154,9 @@ class DefaultServer : public GenServer {};
 class GenServerTest : public ::testing::Test {
  protected:
   codec::Pid start_test_server(StartOptions options = {}) {
-    auto started = start(local_.node(), std::make_unique<TestServer>(local_.probe().self()),
-                         std::move(options));
+    auto started =
+        start(local_.node(), std::make_unique<TestServer>(local_.probe().self(), reply_threads_),
+              std::move(options));
     EXPECT_TRUE(started) << started.reason;
     return *started.pid;
   }
@@ -140,6 +168,7 @@ class GenServerTest : public ::testing::Test {
   }
 
   LocalNode local_;
+  ReplyThreads reply_threads_;  // after local_: joined before the node is destroyed
 };
 
 TEST_F(GenServerTest, CallRepliesWithTheTagUnchanged) {
@@ -165,8 +194,9 @@ TEST_F(GenServerTest, LocalNameReachesTheServer) {
   const auto pid = start_test_server({.local_name = "named_server"_a});
   EXPECT_EQ(local_.node().whereis("named_server"_a), pid);
   EXPECT_EQ(local_.call("named_server"_a, codec::tuple("add"_a, 1)), Term(1));
-  auto again = start(local_.node(), std::make_unique<TestServer>(local_.probe().self()),
-                     {.local_name = "named_server"_a});
+  auto again =
+      start(local_.node(), std::make_unique<TestServer>(local_.probe().self(), reply_threads_),
+            {.local_name = "named_server"_a});
   EXPECT_FALSE(again);
   EXPECT_EQ(again.reason, codec::tuple("already_started"_a, pid));
 }
@@ -275,7 +305,7 @@ TEST_F(GenServerTest, InitTimeoutGivesTimeout) {
     using TestServer::TestServer;
     InitResult init() override { return ok(std::chrono::milliseconds(1)); }
   };
-  ASSERT_TRUE(start(local_.node(), std::make_unique<Idle>(local_.probe().self())));
+  ASSERT_TRUE(start(local_.node(), std::make_unique<Idle>(local_.probe().self(), reply_threads_)));
   EXPECT_EQ(event(), codec::tuple("info"_a, "timeout"_a));
 }
 
