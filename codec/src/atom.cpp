@@ -177,6 +177,11 @@ const AtomEntry* intern(std::string_view utf8, bool limited) {
 
 Atom intern_checked(std::string_view utf8) { return AtomAccess::make(intern(utf8, false)); }
 
+std::string atom_table_full_message(std::string_view text) {
+  return "expected an existing atom (the atom table is full at its limit of " +
+         std::to_string(atom_limit()) + " atoms), got the new atom '" + std::string(text) + "'";
+}
+
 bool intern_limited(std::string_view utf8, Atom& out) {
   const AtomEntry* e = intern(utf8, true);
   if (e == nullptr) return false;

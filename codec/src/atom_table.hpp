@@ -38,6 +38,9 @@ Atom intern_checked(std::string_view utf8);
 /// and the table already holds atom_limit() atoms.
 bool intern_limited(std::string_view utf8, Atom& out);
 
+/// What refusing the new atom `text` at the atom limit says.
+std::string atom_table_full_message(std::string_view text);
+
 /// Interns Latin-1 text (ETF ATOM_EXT / SMALL_ATOM_EXT) of at most 255 bytes, for decoded input:
 /// false when the atom is new and the table is full, as intern_limited.
 bool intern_latin1(std::string_view latin1, Atom& out);

@@ -260,17 +260,44 @@ bool Decoder::fun(Term& out, std::size_t depth) {
   end_ = fun_end;  // the fields must stay inside the announced size
   Fun f;
   std::uint32_t num_free = 0;
-  bool ok = fun_header(f, num_free) && (num_free == 0 || enter(depth));
+  Pid creator;
+  bool ok = fun_header(f, num_free, creator) && (num_free == 0 || enter(depth));
+  std::vector<Term> env;
   for (std::uint32_t i = 0; ok && i < num_free; ++i) {
     Term v;
     ok = term(v, depth + 1);
+    if (ok && options_.atom_cache != nullptr) env.push_back(std::move(v));
   }
   end_ = saved_end;
   if (!ok) return false;
   if (p_ != fun_end) return fail_fun_size(start, size, static_cast<std::size_t>(p_ - tag_pos - 1));
-  f.encoded.assign(reinterpret_cast<const char*>(tag_pos), size + 1);
+  if (options_.atom_cache != nullptr) {
+    // After a distribution header the bytes may name atoms by cache index, which means nothing
+    // outside this message: the fun keeps an encoding with the atoms' text.
+    reencode_fun(tag_pos, f, creator, env);
+  } else {
+    f.encoded.assign(reinterpret_cast<const char*>(tag_pos), size + 1);
+  }
   out = std::move(f);
   return true;
+}
+
+void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creator,
+                           const std::vector<Term>& env) {
+  std::string& e = f.encoded;
+  e.push_back(static_cast<char>(tag::new_fun));
+  e.append(4, '\0');  // the size, below
+  // Arity, uniq, index and the number of free variables, as they came.
+  e.append(reinterpret_cast<const char*>(tag_pos) + 5, 1 + 16 + 4 + 4);
+  encode_body(Term(f.module), e);
+  encode_body(Term(static_cast<std::int64_t>(f.index)), e);
+  encode_body(Term(static_cast<std::int64_t>(f.uniq)), e);
+  encode_body(Term(creator), e);
+  for (const Term& v : env) encode_body(v, e);
+  const auto size = static_cast<std::uint32_t>(e.size() - 1);
+  for (int i = 0; i < 4; ++i) {
+    e[static_cast<std::size_t>(1 + i)] = static_cast<char>(size >> (8 * (3 - i)));
+  }
 }
 
 }  // namespace detail
@@ -296,6 +323,23 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
     return e;
   }
   offset += 1 + d.position();
+  return out;
+}
+
+Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
+                                       const DecodeOptions& options) {
+  if (offset >= bytes.size()) {
+    return Error{make_error_code(errc::truncated), offset, "expected a term, got end of input"};
+  }
+  const std::uint8_t* begin = bytes.data();
+  detail::Decoder d(begin + offset, begin + bytes.size(), options, {});
+  Term out;
+  if (!d.term(out, 0)) {
+    Error e = d.take_error();
+    e.offset += offset;
+    return e;
+  }
+  offset += d.position();
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "atom_table.hpp"
+#include "cppnode/codec/dist_header.hpp"
 #include "decoder.hpp"
 #include "etf_tags.hpp"
 #include "utf8.hpp"
@@ -62,10 +63,7 @@ bool Decoder::fail_depth() {
 }
 
 bool Decoder::fail_atom_table_full(std::size_t start, std::string_view text) {
-  return fail_at(start, errc::atom_table_full,
-                 "expected an existing atom (the atom table is full at its limit of " +
-                     std::to_string(atom_limit()) + " atoms), got the new atom '" +
-                     std::string(text) + "'");
+  return fail_at(start, errc::atom_table_full, atom_table_full_message(text));
 }
 
 bool Decoder::fail_duplicate_key(std::size_t start) {
@@ -104,7 +102,8 @@ bool Decoder::leaf(Term& out) {
     case tag::atom_latin1:
     case tag::small_atom_latin1:
     case tag::atom_utf8:
-    case tag::small_atom_utf8: {
+    case tag::small_atom_utf8:
+    case tag::atom_cache_ref: {
       Atom a;
       if (!atom_body(t, a)) return false;
       out = a;
@@ -174,7 +173,7 @@ bool Decoder::atom(Atom& out, const char* role) {
   }
   const std::uint8_t t = u8();
   if (t != tag::atom_latin1 && t != tag::small_atom_latin1 && t != tag::atom_utf8 &&
-      t != tag::small_atom_utf8) {
+      t != tag::small_atom_utf8 && t != tag::atom_cache_ref) {
     --p_;
     return fail_at(position(), errc::bad_value,
                    std::string("expected an atom for ") + role + ", got " + tag_text(t));
@@ -182,9 +181,21 @@ bool Decoder::atom(Atom& out, const char* role) {
   return atom_body(t, out);
 }
 
-// ATOM_EXT, SMALL_ATOM_EXT (Latin-1), ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT; the tag is read.
+// ATOM_EXT, SMALL_ATOM_EXT (Latin-1), ATOM_UTF8_EXT, SMALL_ATOM_UTF8_EXT, ATOM_CACHE_REF; the
+// tag is read.
 bool Decoder::atom_body(std::uint8_t t, Atom& out) {
   const std::size_t start = position() - 1;
+  if (t == tag::atom_cache_ref) {
+    if (!need(1, t, "the index")) return false;
+    const std::size_t index = u8();
+    if (options_.atom_cache == nullptr) {
+      return fail_at(start, errc::bad_value,
+                     "expected ATOM_CACHE_REF only after a distribution header, got it alone");
+    }
+    std::string problem;
+    const auto failed = options_.atom_cache->atom_at(index, out, problem);
+    return !failed || fail_at(start, *failed, std::move(problem));
+  }
   const bool small = t == tag::small_atom_latin1 || t == tag::small_atom_utf8;
   if (!need(small ? 1 : 2, t, "the length")) return false;
   const std::size_t len = small ? u8() : u16();
@@ -460,10 +471,9 @@ bool Decoder::export_fun(Term& out) {
 
 // NEW_FUN_EXT up to its free variables: Size(4) Arity(1) Uniq(16) Index(4) NumFree(4) Module
 // OldIndex OldUniq Pid. The caller has limited end_ to the announced size.
-bool Decoder::fun_header(Fun& f, std::uint32_t& num_free) {
+bool Decoder::fun_header(Fun& f, std::uint32_t& num_free, Pid& creator) {
   p_ += 1 + 16 + 4;  // arity, uniq, index: the size check made room for them
   num_free = u32();
-  Pid creator;
   if (!atom(f.module, "the module of a fun") || !small_uint(f.index, "the index of a fun") ||
       !small_uint(f.uniq, "the uniq of a fun")) {
     return false;
@@ -485,7 +495,8 @@ bool Decoder::fun_environment(std::vector<Term>& env) {
   end_ = p_ + size - 4;
   Fun f;
   std::uint32_t num_free = 0;
-  if (!fun_header(f, num_free)) return false;
+  Pid creator;
+  if (!fun_header(f, num_free, creator)) return false;
   env.resize(num_free);
   for (auto& v : env) {
     if (!term(v, 1)) return false;

@@ -42,6 +42,8 @@ class Decoder {
   bool list_tail(std::vector<Term>& elems, Term& out, std::size_t depth);
   bool map(Term& out, std::size_t depth);
   bool fun(Term& out, std::size_t depth);
+  static void reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creator,
+                           const std::vector<Term>& env);
 
   // ---- Leaves (decode_leaf.cpp), never inlined into the recursion ----
   [[gnu::noinline]] bool leaf(Term& out);
@@ -55,7 +57,7 @@ class Decoder {
   bool reference(std::uint8_t t, Term& out);
   bool export_fun(Term& out);
   bool small_uint(std::uint32_t& out, const char* role);
-  [[gnu::noinline]] bool fun_header(Fun& f, std::uint32_t& num_free);
+  [[gnu::noinline]] bool fun_header(Fun& f, std::uint32_t& num_free, Pid& creator);
   [[gnu::noinline]] bool append_string_tail(std::vector<Term>& elems);
   [[gnu::noinline]] static void finish_list(std::vector<Term>& elems, Term& out);
 

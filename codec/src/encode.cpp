@@ -10,6 +10,7 @@
 
 #include "atom_table.hpp"
 #include "cppnode/codec/codec.hpp"
+#include "cppnode/codec/dist_header.hpp"
 #include "etf_tags.hpp"
 #include "term_compare.hpp"
 
@@ -28,7 +29,8 @@ constexpr std::uint64_t max_new_port_id = (std::uint64_t{1} << 28) - 1;
 // was written (also when an exception leaves early).
 class Encoder {
  public:
-  explicit Encoder(std::string& out) : out_(out), pos_(out.size()) {}
+  explicit Encoder(std::string& out, AtomCacheOut* cache = nullptr)
+      : out_(out), pos_(out.size()), cache_(cache) {}
   ~Encoder() { out_.resize(pos_); }
   Encoder(const Encoder&) = delete;
   Encoder& operator=(const Encoder&) = delete;
@@ -111,6 +113,12 @@ class Encoder {
     done(put64(put8(p, tag::new_float), std::bit_cast<std::uint64_t>(v)));
   }
   void value(Atom a) {
+    if (cache_ != nullptr) {
+      if (const int ref = cache_->ref_of(a); ref >= 0) {
+        done(put8(put8(room(2), tag::atom_cache_ref), static_cast<std::uint8_t>(ref)));
+        return;
+      }
+    }
     const std::string& etf = detail::AtomAccess::entry(a)->etf;
     bytes(etf.data(), etf.size());
   }
@@ -245,11 +253,16 @@ class Encoder {
 
   std::string& out_;
   std::size_t pos_;
+  AtomCacheOut* cache_;
 };
 
 }  // namespace
 
 void encode_body(const Term& term, std::string& out) { Encoder(out).term(term); }
+
+void encode_body(const Term& term, std::string& out, AtomCacheOut& cache) {
+  Encoder(out, &cache).term(term);
+}
 
 void encode(const Term& term, std::string& out) {
   out.push_back(static_cast<char>(tag::version));

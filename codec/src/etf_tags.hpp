@@ -12,6 +12,7 @@ inline constexpr std::uint8_t version = 131;
 inline constexpr std::uint8_t new_float = 70;
 inline constexpr std::uint8_t bit_binary = 77;
 inline constexpr std::uint8_t compressed = 80;
+inline constexpr std::uint8_t atom_cache_ref = 82;
 inline constexpr std::uint8_t new_pid = 88;
 inline constexpr std::uint8_t new_port = 89;
 inline constexpr std::uint8_t newer_reference = 90;
@@ -49,6 +50,8 @@ constexpr std::string_view tag_name(std::uint8_t t) noexcept {
       return "BIT_BINARY_EXT";
     case tag::compressed:
       return "COMPRESSED";
+    case tag::atom_cache_ref:
+      return "ATOM_CACHE_REF";
     case tag::new_pid:
       return "NEW_PID_EXT";
     case tag::new_port:

@@ -12,6 +12,9 @@
 
 namespace cppnode::codec {
 
+class AtomCacheIn;
+class AtomCacheOut;
+
 /// Limits that keep hostile input from costing more than it is worth.
 ///
 /// Whatever the input, decoding returns a term or an Error (offset, and what was expected and
@@ -37,6 +40,10 @@ struct DecodeOptions {
   /// in distribution messages (term_to_binary never compresses there) and closes the connection;
   /// false gives errc::compressed_refused before anything is inflated.
   bool allow_compressed = true;
+  /// The connection's atom cache, holding the atoms that the distribution header in front of
+  /// the term lists, which ATOM_CACHE_REF (tag 82) indexes (dist_header.hpp). Null outside
+  /// distribution, where tag 82 is an error.
+  AtomCacheIn* atom_cache = nullptr;
 };
 
 /// Most digit bytes an integer may have: OTP 25 on a 64-bit host holds at most 524,287 64-bit
@@ -53,6 +60,11 @@ Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeOptions& op
 Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
                            const DecodeOptions& options = {});
 
+/// Decodes one term without the version byte at `offset` (the terms after a distribution
+/// header have none) and advances `offset` past it. COMPRESSED cannot appear there.
+Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
+                                       const DecodeOptions& options = {});
+
 /// Appends the term, with the leading 131, as `term_to_binary/1` of OTP 25 encodes it (maps of
 /// more than 32 keys are encoded in their stored order, which `binary_to_term` accepts).
 /// Throws `std::invalid_argument` for what Erlang cannot hold: NaN or infinite floats,
@@ -60,6 +72,9 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
 void encode(const Term& term, std::string& out);
 /// Appends the term without the leading 131.
 void encode_body(const Term& term, std::string& out);
+/// The same, for the terms after a distribution header: atoms that `cache` takes into the header
+/// being built are written as ATOM_CACHE_REF (dist_header.hpp).
+void encode_body(const Term& term, std::string& out, AtomCacheOut& cache);
 /// The term as `term_to_binary/1` bytes.
 std::string encode(const Term& term);
 
