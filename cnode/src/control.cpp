@@ -137,15 +137,29 @@ codec::DecodeOptions dist_options(const codec::DecodeOptions& options) {
 }  // namespace
 
 std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
-                                            const codec::DecodeOptions& options,
-                                            std::string& error) {
-  if (packet.empty() || packet[0] != pass_through) {
-    error = "expected the pass-through byte 112 at the start of a packet, got " +
+                                            const codec::DecodeOptions& options, std::string& error,
+                                            codec::AtomCacheIn* cache) {
+  const bool headed = cache != nullptr && !packet.empty() &&
+                      packet[0] == static_cast<std::uint8_t>(version_byte);
+  if (packet.empty() || (packet[0] != pass_through && !headed)) {
+    error = std::string("expected ") +
+            (cache != nullptr ? "a distribution header (131, 68) or " : "") +
+            "the pass-through byte 112 at the start of a packet, got " +
             (packet.empty() ? std::string("nothing") : std::to_string(packet[0]));
     return std::nullopt;
   }
   std::size_t offset = 1;
-  auto control = codec::decode_prefix(packet, offset, dist_options(options));
+  codec::DecodeOptions control_options = dist_options(options);
+  if (headed) {
+    offset = 0;
+    if (auto e = cache->read_header(packet, offset)) {
+      error = e->what();
+      return std::nullopt;
+    }
+    control_options.atom_cache = cache;
+  }
+  auto control = headed ? codec::decode_unversioned_prefix(packet, offset, control_options)
+                        : codec::decode_prefix(packet, offset, control_options);
   if (!control) {
     error = "undecodable control message: " + control.error().what();
     return std::nullopt;
@@ -291,6 +305,7 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
       return std::nullopt;
     }
     m.payload_bytes = packet.subspan(offset);
+    m.atom_cache = headed ? cache : nullptr;
     return m;
   }
   if (offset != packet.size()) {
@@ -302,7 +317,20 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
 }
 
 std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options) {
-  auto payload = codec::decode(m.payload_bytes, dist_options(options));
+  codec::Result<Term> payload = codec::Term();
+  if (m.atom_cache != nullptr) {
+    codec::DecodeOptions o = dist_options(options);
+    o.atom_cache = m.atom_cache;
+    std::size_t offset = 0;
+    payload = codec::decode_unversioned_prefix(m.payload_bytes, offset, o);
+    if (payload && offset != m.payload_bytes.size()) {
+      return codec::Error{codec::make_error_code(codec::errc::trailing_bytes), offset,
+                          "expected the end of the packet after the payload, got " +
+                              std::to_string(m.payload_bytes.size() - offset) + " more bytes"};
+    }
+  } else {
+    payload = codec::decode(m.payload_bytes, dist_options(options));
+  }
   if (!payload) {
     return payload.error();
   }
@@ -312,8 +340,8 @@ std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::Decod
 
 std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
                                                  const codec::DecodeOptions& options,
-                                                 std::string& error) {
-  auto m = parse_control(packet, options, error);
+                                                 std::string& error, codec::AtomCacheIn* cache) {
+  auto m = parse_control(packet, options, error, cache);
   if (m && !m->payload_bytes.empty()) {
     if (auto e = decode_payload(*m, options)) {
       error =
@@ -328,16 +356,62 @@ std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> p
 
 namespace {
 
-void control_header(std::string& out, std::size_t arity, int operation) {
-  out.push_back(static_cast<char>(pass_through));
-  out.push_back(version_byte);
-  out.push_back(small_tuple_ext);
-  out.push_back(static_cast<char>(arity));
-  out.push_back(small_integer_ext);
-  out.push_back(static_cast<char>(operation));
-}
+// Writes one packet: its length, then either the pass-through byte and the terms with their
+// version bytes, or (with an atom cache: DFLAG_DIST_HDR_ATOM_CACHE) a distribution header and the
+// terms without them. With a cache nothing reaches `out` before finish(): a term that cannot be
+// encoded leaves `out` as it was.
+class PacketWriter {
+ public:
+  PacketWriter(std::string& out, codec::AtomCacheOut* cache, std::size_t arity, int operation)
+      : out_(out), cache_(cache) {
+    if (cache_ != nullptr) {
+      cache_->begin();
+      terms_ = &cache_->body();
+    } else {
+      at_ = begin_packet(out_);
+      out_.push_back(static_cast<char>(pass_through));
+      out_.push_back(version_byte);
+      terms_ = &out_;
+    }
+    small_int(small_tuple_ext, arity);
+    small_int(small_integer_ext, operation);
+  }
+  PacketWriter(const PacketWriter&) = delete;
+  PacketWriter& operator=(const PacketWriter&) = delete;
+  ~PacketWriter() = default;
 
-void body(std::string& out, const Term& t) { codec::encode_body(t, out); }
+  void small_int(char tag, std::size_t value) {
+    terms_->push_back(tag);
+    terms_->push_back(static_cast<char>(value));
+  }
+  void element(const Term& t) {
+    if (cache_ != nullptr) {
+      codec::encode_body(t, *terms_, *cache_);
+    } else {
+      codec::encode_body(t, *terms_);
+    }
+  }
+  void payload(const Term& t) {
+    if (cache_ != nullptr) {
+      codec::encode_body(t, *terms_, *cache_);
+    } else {
+      codec::encode(t, *terms_);
+    }
+  }
+  void finish() {
+    if (cache_ != nullptr) {
+      at_ = begin_packet(out_);
+      cache_->finish(out_);
+    }
+    end_packet(out_, at_);
+  }
+
+ private:
+  std::string& out_;
+  codec::AtomCacheOut* cache_;
+  std::string* terms_ = nullptr;
+  std::size_t at_ = 0;
+};
 
 const Term& empty_atom() {
   static const Term t{codec::Atom()};
@@ -346,129 +420,121 @@ const Term& empty_atom() {
 
 }  // namespace
 
-void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message) {
-  const auto at = begin_packet(out);
-  control_header(out, 3, op::send);
-  body(out, empty_atom());
-  body(out, Term(to));
-  codec::encode(message, out);
-  end_packet(out, at);
+void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message,
+                 codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 3, op::send);
+  w.element(empty_atom());
+  w.element(Term(to));
+  w.payload(message);
+  w.finish();
 }
 
 void encode_reg_send(std::string& out, const codec::Pid& from, codec::Atom to_name,
-                     const codec::Term& message) {
-  const auto at = begin_packet(out);
-  control_header(out, 4, op::reg_send);
-  body(out, Term(from));
-  body(out, empty_atom());
-  body(out, Term(to_name));
-  codec::encode(message, out);
-  end_packet(out, at);
+                     const codec::Term& message, codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 4, op::reg_send);
+  w.element(Term(from));
+  w.element(empty_atom());
+  w.element(Term(to_name));
+  w.payload(message);
+  w.finish();
 }
 
 void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Reference& alias,
-                       const codec::Term& message) {
-  const auto at = begin_packet(out);
-  control_header(out, 3, op::alias_send);
-  body(out, Term(from));
-  body(out, Term(alias));
-  codec::encode(message, out);
-  end_packet(out, at);
+                       const codec::Term& message, codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 3, op::alias_send);
+  w.element(Term(from));
+  w.element(Term(alias));
+  w.payload(message);
+  w.finish();
 }
 
 void encode_altact_alias_send(std::string& out, const codec::Pid& from,
-                              const codec::Reference& alias, const codec::Term& message) {
-  const auto at = begin_packet(out);
-  control_header(out, 4, op::altact_sig_send);
-  out.push_back(small_integer_ext);
-  out.push_back(static_cast<char>(altact::alias));
-  body(out, Term(from));
-  body(out, Term(alias));
-  codec::encode(message, out);
-  end_packet(out, at);
+                              const codec::Reference& alias, const codec::Term& message,
+                              codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 4, op::altact_sig_send);
+  w.small_int(small_integer_ext, altact::alias);
+  w.element(Term(from));
+  w.element(Term(alias));
+  w.payload(message);
+  w.finish();
 }
 
-void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to) {
-  const auto at = begin_packet(out);
-  control_header(out, 3, op::link);
-  body(out, Term(from));
-  body(out, Term(to));
-  end_packet(out, at);
+void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to,
+                 codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 3, op::link);
+  w.element(Term(from));
+  w.element(Term(to));
+  w.finish();
 }
 
-void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to) {
-  const auto at = begin_packet(out);
-  control_header(out, 3, op::unlink);
-  body(out, Term(from));
-  body(out, Term(to));
-  end_packet(out, at);
+void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to,
+                   codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 3, op::unlink);
+  w.element(Term(from));
+  w.element(Term(to));
+  w.finish();
 }
 
 void encode_unlink_id(std::string& out, int operation, std::uint64_t id, const codec::Pid& from,
-                      const codec::Pid& to) {
-  const auto at = begin_packet(out);
-  control_header(out, 4, operation);
-  body(out, Term(id));
-  body(out, Term(from));
-  body(out, Term(to));
-  end_packet(out, at);
+                      const codec::Pid& to, codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 4, operation);
+  w.element(Term(id));
+  w.element(Term(from));
+  w.element(Term(to));
+  w.finish();
 }
 
 void encode_exit(std::string& out, bool payload_form, bool is_link, const codec::Pid& from,
-                 const codec::Pid& to, const codec::Term& reason) {
-  const auto at = begin_packet(out);
+                 const codec::Pid& to, const codec::Term& reason, codec::AtomCacheOut* cache) {
+  const int operation = payload_form ? (is_link ? op::payload_exit : op::payload_exit2)
+                                     : (is_link ? op::exit : op::exit2);
+  PacketWriter w(out, cache, payload_form ? 3 : 4, operation);
+  w.element(Term(from));
+  w.element(Term(to));
   if (payload_form) {
-    control_header(out, 3, is_link ? op::payload_exit : op::payload_exit2);
-    body(out, Term(from));
-    body(out, Term(to));
-    codec::encode(reason, out);
+    w.payload(reason);
   } else {
-    control_header(out, 4, is_link ? op::exit : op::exit2);
-    body(out, Term(from));
-    body(out, Term(to));
-    body(out, reason);
+    w.element(reason);
   }
-  end_packet(out, at);
+  w.finish();
 }
 
 void encode_monitor(std::string& out, int operation, const codec::Pid& from,
-                    const codec::Term& target, const codec::Reference& ref) {
-  const auto at = begin_packet(out);
-  control_header(out, 4, operation);
-  body(out, Term(from));
-  body(out, target);
-  body(out, Term(ref));
-  end_packet(out, at);
+                    const codec::Term& target, const codec::Reference& ref,
+                    codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 4, operation);
+  w.element(Term(from));
+  w.element(target);
+  w.element(Term(ref));
+  w.finish();
 }
 
 void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term& from_proc,
                          const codec::Pid& to, const codec::Reference& ref,
-                         const codec::Term& reason) {
-  const auto at = begin_packet(out);
-  control_header(out, payload_form ? 4 : 5,
+                         const codec::Term& reason, codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, payload_form ? 4 : 5,
                  payload_form ? op::payload_monitor_p_exit : op::monitor_p_exit);
-  body(out, from_proc);
-  body(out, Term(to));
-  body(out, Term(ref));
+  w.element(from_proc);
+  w.element(Term(to));
+  w.element(Term(ref));
   if (payload_form) {
-    codec::encode(reason, out);
+    w.payload(reason);
   } else {
-    body(out, reason);
+    w.element(reason);
   }
-  end_packet(out, at);
+  w.finish();
 }
 
 void encode_tick(std::string& out) { out.append(4, '\0'); }
 
 void encode_spawn_reply(std::string& out, const codec::Reference& ref, const codec::Pid& to,
-                        std::int64_t flags, const codec::Term& result) {
-  const auto at = begin_packet(out);
-  control_header(out, 5, op::spawn_reply);
-  body(out, Term(ref));
-  body(out, Term(to));
-  body(out, Term(flags));
-  body(out, result);
-  end_packet(out, at);
+                        std::int64_t flags, const codec::Term& result, codec::AtomCacheOut* cache) {
+  PacketWriter w(out, cache, 5, op::spawn_reply);
+  w.element(Term(ref));
+  w.element(Term(to));
+  w.element(Term(flags));
+  w.element(result);
+  w.finish();
 }
 
 }  // namespace cppnode::cnode::detail

@@ -25,7 +25,8 @@ namespace asio = boost::asio;
 // - DIST_MONITOR and DIST_MONITOR_NAME (both, as dist.c checks): MONITOR_P, DEMONITOR_P and
 //   MONITOR_P_EXIT; without them nothing is sent and a monitor of the peer's process only
 //   watches the connection (DOWN noconnection on nodedown), as erts_dsig_send_monitor does.
-void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) {
+void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out,
+                codec::AtomCacheOut* cache) {
   const bool payload = (flags & detail::dflag::exit_payload) != 0;
   constexpr std::uint64_t monitors = detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
   const bool monitor_signals = (flags & monitors) == monitors;
@@ -33,43 +34,43 @@ void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out) 
       [&](const auto& s) {
         using T = std::decay_t<decltype(s)>;
         if constexpr (std::is_same_v<T, OutSend>) {
-          detail::encode_send(out, s.to, s.message);
+          detail::encode_send(out, s.to, s.message, cache);
         } else if constexpr (std::is_same_v<T, OutRegSend>) {
-          detail::encode_reg_send(out, s.from, s.name, s.message);
+          detail::encode_reg_send(out, s.from, s.name, s.message, cache);
         } else if constexpr (std::is_same_v<T, OutAliasSend>) {
           if ((flags & detail::dflag::altact_sig) != 0) {
-            detail::encode_altact_alias_send(out, s.from, s.alias, s.message);
+            detail::encode_altact_alias_send(out, s.from, s.alias, s.message, cache);
           } else if ((flags & detail::dflag::alias) != 0) {
-            detail::encode_alias_send(out, s.from, s.alias, s.message);
+            detail::encode_alias_send(out, s.from, s.alias, s.message, cache);
           } else {
-            detail::encode_send(out, s.fallback, s.message);
+            detail::encode_send(out, s.fallback, s.message, cache);
           }
         } else if constexpr (std::is_same_v<T, OutLink>) {
-          detail::encode_link(out, s.from, s.to);
+          detail::encode_link(out, s.from, s.to, cache);
         } else if constexpr (std::is_same_v<T, OutUnlink>) {
           if ((flags & detail::dflag::unlink_id) != 0) {
-            detail::encode_unlink_id(out, detail::op::unlink_id, s.id, s.from, s.to);
+            detail::encode_unlink_id(out, detail::op::unlink_id, s.id, s.from, s.to, cache);
           } else {
-            detail::encode_unlink(out, s.from, s.to);
+            detail::encode_unlink(out, s.from, s.to, cache);
           }
         } else if constexpr (std::is_same_v<T, OutUnlinkAck>) {
           if ((flags & detail::dflag::unlink_id) != 0) {
-            detail::encode_unlink_id(out, detail::op::unlink_id_ack, s.id, s.from, s.to);
+            detail::encode_unlink_id(out, detail::op::unlink_id_ack, s.id, s.from, s.to, cache);
           }
         } else if constexpr (std::is_same_v<T, OutExit>) {
-          detail::encode_exit(out, payload, s.is_link, s.from, s.to, s.reason);
+          detail::encode_exit(out, payload, s.is_link, s.from, s.to, s.reason, cache);
         } else if constexpr (std::is_same_v<T, OutMonitor>) {
           if (monitor_signals) {
             detail::encode_monitor(out,
                                    s.demonitor ? detail::op::demonitor_p : detail::op::monitor_p,
-                                   s.from, s.target, s.ref);
+                                   s.from, s.target, s.ref, cache);
           }
         } else if constexpr (std::is_same_v<T, OutMonitorExit>) {
           if (monitor_signals) {
-            detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason);
+            detail::encode_monitor_exit(out, payload, s.from_proc, s.to, s.ref, s.reason, cache);
           }
         } else {
-          detail::encode_spawn_reply(out, s.ref, s.to, s.flags, s.result);
+          detail::encode_spawn_reply(out, s.ref, s.to, s.flags, s.result, cache);
         }
       },
       signal);
@@ -89,8 +90,9 @@ Peer::~Peer() = default;
 
 bool Peer::send(OutSignal&& signal) {
   bool busy = false;
-  if (up_.load(std::memory_order_acquire)) {
-    // Encode outside the lock so senders on different threads encode in parallel.
+  // Encode outside the lock so senders on different threads encode in parallel, unless the
+  // atom cache is on: its headers must go out in the order they change the cache.
+  if (up_.load(std::memory_order_acquire) && !atom_cache_out_) {
     thread_local std::string scratch;
     scratch.clear();
     encode_out(signal, flags_, scratch);
@@ -112,7 +114,7 @@ bool Peer::send(OutSignal&& signal) {
       case State::down:
         return false;
       case State::up:
-        encode_out(signal, flags_, pending_);
+        encode_out(signal, flags_, pending_, atom_cache_out_.get());
         kick_locked();
         break;
       case State::pending: {
@@ -265,8 +267,12 @@ void Peer::do_attach(asio::ip::tcp::socket& socket) {
       socket_.close(ignored);
       return;
     }
+    if ((flags_ & detail::dflag::dist_hdr_atom_cache) != 0) {
+      atom_cache_in_ = std::make_unique<codec::AtomCacheIn>();
+      atom_cache_out_ = std::make_unique<codec::AtomCacheOut>();
+    }
     for (const auto& s : deferred_) {
-      encode_out(s, flags_, pending_);
+      encode_out(s, flags_, pending_, atom_cache_out_.get());
     }
     deferred_.clear();
     deferred_.shrink_to_fit();
@@ -423,7 +429,7 @@ bool Peer::handle_packets() {
 
 bool Peer::handle_packet(std::span<const std::uint8_t> packet) {
   std::string error;
-  auto message = detail::parse_control(packet, node_.config.decode, error);
+  auto message = detail::parse_control(packet, node_.config.decode, error, atom_cache_in_.get());
   if (message) {
     spdlog::trace("from {}: control operation {}", name_.name(), message->op);
   }

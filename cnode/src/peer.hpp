@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cppnode/cnode/detail/framing.hpp"
+#include "cppnode/codec/dist_header.hpp"
 #include "cppnode/codec/term.hpp"
 
 namespace cppnode::cnode {
@@ -82,8 +83,10 @@ using OutSignal = std::variant<OutSend, OutRegSend, OutAliasSend, OutLink, OutUn
 
 /// Appends the packet for `signal` as a peer with `flags` expects it; nothing for a signal that
 /// such a peer does not take (monitor signals without DIST_MONITOR, UNLINK_ID_ACK without
-/// UNLINK_ID).
-void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out);
+/// UNLINK_ID). With `cache` (the connection's, when DIST_HDR_ATOM_CACHE is negotiated) the
+/// packet has a distribution header.
+void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out,
+                codec::AtomCacheOut* cache = nullptr);
 
 /// One remote node: the connection once the handshake is done, the signals queued before that,
 /// and the write queue. Senders on any thread encode outside the lock and append under a short
@@ -178,6 +181,10 @@ class Peer : public std::enable_shared_from_this<Peer> {
   std::uint64_t flags_ = 0;
   std::uint32_t creation_ = 0;
   bool hidden_ = true;
+  // Set on attach when DIST_HDR_ATOM_CACHE is negotiated, then never replaced: the outgoing half
+  // is used under mutex_, the incoming half on the strand.
+  std::unique_ptr<codec::AtomCacheOut> atom_cache_out_;
+  std::unique_ptr<codec::AtomCacheIn> atom_cache_in_;
 
   // Strand-only.
   std::string writing_;

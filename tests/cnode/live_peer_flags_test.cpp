@@ -43,13 +43,13 @@ struct RawNode {
   /// `gen_server:call({Name, Node}, Request)` from pid 1, tagged with a plain reference `n`.
   void call(Atom to, const Term& request, std::uint32_t n) {
     std::string packet;
-    detail::encode_reg_send(packet, pid(1), to, gen_call(request, tag(n)));
+    detail::encode_reg_send(packet, pid(1), to, gen_call(request, tag(n)), raw.out_cache());
     raw.send(packet);
   }
   /// The same call as OTP 24+ makes it: the tag `[alias | Ref]` asks for the reply at the alias.
   void call_by_alias(Atom to, const Term& request, std::uint32_t n) {
     std::string packet;
-    detail::encode_reg_send(packet, pid(1), to, gen_call(request, alias_tag(n)));
+    detail::encode_reg_send(packet, pid(1), to, gen_call(request, alias_tag(n)), raw.out_cache());
     raw.send(packet);
   }
   [[nodiscard]] Term gen_call(const Term& request, const Term& tag) const {
@@ -150,7 +150,7 @@ TEST_F(LivePeerFlags, NoMonitorExitToAPeerWithoutDistMonitor) {
     ASSERT_EQ(raw.handshake, "");
     std::string monitor;
     detail::encode_monitor(monitor, detail::op::monitor_p, raw.pid(1), Atom("no_such_name"),
-                           raw.tag(99));
+                           raw.tag(99), raw.raw.out_cache());
     raw.raw.send(monitor);
     raw.call(Atom("net_kernel"), codec::tuple(Atom("is_auth"), Atom(raw.name)), 1);
     const auto got = raw.raw.read_packets_until(
@@ -170,13 +170,59 @@ TEST_F(LivePeerFlags, MonitorExitToAPeerWithDistMonitor) {
     ASSERT_EQ(raw.handshake, "");
     std::string monitor;
     detail::encode_monitor(monitor, detail::op::monitor_p, raw.pid(1), Atom("no_such_name"),
-                           raw.tag(99));
+                           raw.tag(99), raw.raw.out_cache());
     raw.raw.send(monitor);
     const auto got = raw.raw.read_packets_until(
         [](const detail::ControlMessage& m) { return m.kind == Kind::monitor_exit; });
     ASSERT_EQ(got.size(), 1U);
     EXPECT_EQ(got.back().op, detail::op::payload_monitor_p_exit);
     EXPECT_EQ(codec::to_string(got.back().payload), "noproc");
+  }
+}
+
+// Packets start with a distribution header both ways when the peer offers DIST_HDR_ATOM_CACHE,
+// as between BEAM nodes, and with the pass-through byte when it does not. A second call's reply
+// names the atoms the first header put in the cache, without their text. The BEAM's headers are
+// read by the same code as the C node's, so each node's replies must decode to the same terms.
+TEST_F(LivePeerFlags, DistributionHeadersOnlyToAPeerThatOffersTheAtomCache) {
+  ASSERT_EQ(beam.eval(start_replier), "ok");
+  for (const bool offered : {true, false}) {
+    const std::uint64_t flags =
+        offered ? detail::dflag::ours : detail::dflag::ours & ~detail::dflag::dist_hdr_atom_cache;
+    std::vector<std::string> answers;
+    for (const bool to_cpp : {true, false}) {
+      SCOPED_TRACE(std::string(to_cpp ? "C node" : "BEAM") + (offered ? ", offered" : ""));
+      RawNode raw(to_cpp ? cpp->port() : epmd.port_of(beam.sname()),
+                  to_cpp ? cpp.name() : beam.node_name(), flags);
+      ASSERT_EQ(raw.handshake, "");
+      EXPECT_NE(raw.raw.node_flags & detail::dflag::dist_hdr_atom_cache, 0U);
+      EXPECT_EQ(raw.raw.atom_cache(), offered);
+      std::vector<std::size_t> header_atoms;
+      std::vector<std::size_t> new_atoms;
+      for (std::uint32_t n = 1; n <= 2; ++n) {
+        raw.call_by_alias(Atom(to_cpp ? "net_kernel" : "replier"),
+                          codec::tuple(Atom("is_auth"), Atom(raw.name)), n);
+        const auto got = raw.raw.read_packets_until(
+            [&](const detail::ControlMessage& m) { return raw.is_reply(m, n); });
+        ASSERT_FALSE(got.empty());
+        ASSERT_TRUE(raw.is_reply(got.back(), n));
+        EXPECT_EQ(raw.raw.last_packet_start, offered ? 131 : detail::pass_through);
+        answers.push_back(codec::to_string(got.back().payload.as<codec::Tuple>().elements[1]));
+        if (offered) {
+          header_atoms.push_back(raw.raw.in_cache().header_atoms());
+          new_atoms.push_back(raw.raw.in_cache().header_new_atoms());
+        }
+      }
+      if (offered) {
+        // The reply's atoms (the nodes of both pids and of the alias, `yes`) are in the header.
+        EXPECT_GE(header_atoms[0], 2U);
+        EXPECT_EQ(header_atoms[1], header_atoms[0]);
+        EXPECT_GE(new_atoms[0], 1U);
+        EXPECT_EQ(new_atoms[1], 0U);
+      }
+    }
+    EXPECT_EQ(answers[0], answers[2]);
+    EXPECT_EQ(answers[1], answers[3]);
   }
 }
 
@@ -238,13 +284,21 @@ TEST_F(LivePeerFlags, AltactSigSendReachesNamesPidsAndTakesExits) {
     }
     const Term request = codec::tuple(Atom("is_auth"), Atom(raw.name));
     auto altact = [&](int flags, const Term& to, const Term& payload, bool token) {
-      std::string packet = "\x70";
-      codec::encode(token ? codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to,
-                                         codec::list())  // [], "no trace": a real token is
-                                                         // a seq_trace 5-tuple
-                          : codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to),
-                    packet);
-      codec::encode(payload, packet);
+      const Term control = token ? codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to,
+                                                codec::list())  // [], "no trace": a real token is a
+                                                                // seq_trace 5-tuple
+                                 : codec::tuple(detail::op::altact_sig_send, flags, raw.pid(1), to);
+      std::string packet;
+      if (codec::AtomCacheOut* cache = raw.raw.out_cache()) {
+        cache->begin();
+        codec::encode_body(control, cache->body(), *cache);
+        codec::encode_body(payload, cache->body(), *cache);
+        cache->finish(packet);
+      } else {
+        packet = "\x70";
+        codec::encode(control, packet);
+        codec::encode(payload, packet);
+      }
       std::string framed;
       detail::put_u32(framed, static_cast<std::uint32_t>(packet.size()));
       raw.raw.send(framed + packet);

@@ -27,8 +27,10 @@ class Simultaneous : public ::testing::Test {
     EXPECT_TRUE(out);
     if (out) {
       auto name = out->read_handshake_message();
-      EXPECT_FALSE(name.empty());
-      EXPECT_EQ(name.front(), 'N');
+      std::string error;
+      const auto parsed = detail::parse_send_name(name, error);
+      EXPECT_TRUE(parsed) << error;
+      if (parsed) out->node_flags = parsed->flags;  // what the node's packets will follow
     }
     return out;
   }

@@ -21,6 +21,7 @@
 #include "cppnode/cnode/detail/epmd_protocol.hpp"
 #include "cppnode/cnode/detail/framing.hpp"
 #include "cppnode/cnode/detail/handshake_protocol.hpp"
+#include "cppnode/codec/dist_header.hpp"
 
 namespace cppnode::cnode::testing {
 
@@ -54,6 +55,18 @@ class RawPeer {
   std::uint64_t flags = detail::dflag::ours;
   /// The flags the node offered in its challenge (set by the handshake).
   std::uint64_t node_flags = 0;
+  /// The first byte of the last packet read: 112 (pass-through) or 131 (distribution header).
+  std::uint8_t last_packet_start = 0;
+
+  /// Whether both sides offered DIST_HDR_ATOM_CACHE: packets then start with a distribution
+  /// header, both ways.
+  [[nodiscard]] bool atom_cache() const {
+    return (flags & node_flags & detail::dflag::dist_hdr_atom_cache) != 0;
+  }
+  /// The cache to encode this peer's packets with (detail::encode_*), null without the flag.
+  codec::AtomCacheOut* out_cache() { return atom_cache() ? cache_out_.get() : nullptr; }
+  /// The cache the node's last header filled (atom_cache() only).
+  [[nodiscard]] const codec::AtomCacheIn& in_cache() const { return *cache_in_; }
 
   void send(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -117,7 +130,9 @@ class RawPeer {
       if (body.empty()) continue;
       if (!read_exact(body.data(), body.size())) return std::nullopt;
       std::string error;
-      auto m = detail::parse_control_full(body, {}, error);
+      last_packet_start = body[0];
+      auto m =
+          detail::parse_control_full(body, {}, error, atom_cache() ? cache_in_.get() : nullptr);
       if (!m) throw std::runtime_error("RawPeer: bad packet from the node: " + error);
       return m;
     }
@@ -177,6 +192,8 @@ class RawPeer {
   }
 
   int fd_ = -1;
+  std::unique_ptr<codec::AtomCacheIn> cache_in_ = std::make_unique<codec::AtomCacheIn>();
+  std::unique_ptr<codec::AtomCacheOut> cache_out_ = std::make_unique<codec::AtomCacheOut>();
 };
 
 /// A listening socket on 127.0.0.1 registered with epmd under a fake node name, so the C node

@@ -94,7 +94,7 @@ class StalledReader {
     std::string packet;
     cnode::detail::encode_reg_send(
         packet, from, Atom("kv_store"),
-        codec::tuple(Atom("$gen_call"), codec::tuple(from, tag), request));
+        codec::tuple(Atom("$gen_call"), codec::tuple(from, tag), request), raw_.out_cache());
     raw_.send(packet);
   }
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the post-handshake packet path: the bytes are what a connected peer sends.
-// They go through PacketReader<4> in reads of varying sizes and every complete packet through
-// parse_control and its payload through decode_payload, as Peer::on_read / Peer::handle_packet
-// and NodeImpl::handle_control do. Whatever the bytes, each packet ends in a ControlMessage, a
-// refused payload or an error message, the reader's buffer stays bounded by the packet limit,
-// and a parsed message re-encodes (with the encoders the node sends with) to a packet that parses
-// back to the same message.
+// They go through PacketReader<4> in reads of varying sizes and every complete packet (pass-through
+// or with a distribution header) through parse_control and its payload through decode_payload, as
+// Peer::on_read / Peer::handle_packet and NodeImpl::handle_control do. Whatever the bytes, each
+// packet ends in a ControlMessage, a refused payload or an error message, the reader's buffer stays
+// bounded by the packet limit, and a parsed message re-encodes (with the encoders the node sends
+// with, with and without an atom cache) to a packet that parses back to the same message.
 //
 // Run it (clang, ASan + UBSan), seeded from captured traffic (tests/data/fuzz_seeds/dist):
 //   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,42 +45,42 @@ codec::DecodeOptions decode_options() {
 
 // Encodes `m` again with the node's own encoders, in every form the node may send it (the
 // PAYLOAD_ forms depend on the peer's flags); none for the kinds the node never sends.
-std::vector<std::string> reencode(const detail::ControlMessage& m) {
+std::vector<std::string> reencode(const detail::ControlMessage& m, codec::AtomCacheOut* cache) {
   std::vector<std::string> out(2);
   switch (m.kind) {
     case Kind::send:
-      detail::encode_send(out[0], m.to, m.payload);
+      detail::encode_send(out[0], m.to, m.payload, cache);
       break;
     case Kind::reg_send:
-      detail::encode_reg_send(out[0], m.from, m.to_name, m.payload);
+      detail::encode_reg_send(out[0], m.from, m.to_name, m.payload, cache);
       break;
     case Kind::alias_send:
-      detail::encode_alias_send(out[0], m.from, m.ref, m.payload);
+      detail::encode_alias_send(out[0], m.from, m.ref, m.payload, cache);
       break;
     case Kind::link:
-      detail::encode_link(out[0], m.from, m.to);
+      detail::encode_link(out[0], m.from, m.to, cache);
       break;
     case Kind::unlink:
-      detail::encode_unlink(out[0], m.from, m.to);
+      detail::encode_unlink(out[0], m.from, m.to, cache);
       break;
     case Kind::unlink_id:
     case Kind::unlink_id_ack:
-      detail::encode_unlink_id(out[0], m.op, m.id, m.from, m.to);
+      detail::encode_unlink_id(out[0], m.op, m.id, m.from, m.to, cache);
       break;
     case Kind::exit:
     case Kind::exit2:
-      detail::encode_exit(out[0], true, m.kind == Kind::exit, m.from, m.to, m.payload);
-      detail::encode_exit(out[1], false, m.kind == Kind::exit, m.from, m.to, m.payload);
+      detail::encode_exit(out[0], true, m.kind == Kind::exit, m.from, m.to, m.payload, cache);
+      detail::encode_exit(out[1], false, m.kind == Kind::exit, m.from, m.to, m.payload, cache);
       break;
     case Kind::monitor:
     case Kind::demonitor:
       detail::encode_monitor(
           out[0], m.kind == Kind::monitor ? detail::op::monitor_p : detail::op::demonitor_p, m.from,
-          m.target, m.ref);
+          m.target, m.ref, cache);
       break;
     case Kind::monitor_exit:
-      detail::encode_monitor_exit(out[0], true, m.target, m.to, m.ref, m.payload);
-      detail::encode_monitor_exit(out[1], false, m.target, m.to, m.ref, m.payload);
+      detail::encode_monitor_exit(out[0], true, m.target, m.to, m.ref, m.payload, cache);
+      detail::encode_monitor_exit(out[1], false, m.target, m.to, m.ref, m.payload, cache);
       break;
     case Kind::spawn_request:  // the node answers SPAWN_REQUEST but never sends one
     case Kind::ignored:
@@ -90,12 +91,20 @@ std::vector<std::string> reencode(const detail::ControlMessage& m) {
   return out;
 }
 
-void check_roundtrip(const detail::ControlMessage& m, const codec::DecodeOptions& options) {
-  for (const std::string& out : reencode(m)) {
+// The two halves of an atom cache, as the node's output and its peer's input on one connection.
+struct CachePair {
+  codec::AtomCacheOut out;
+  codec::AtomCacheIn in;
+};
+
+void check_roundtrip(const detail::ControlMessage& m, const codec::DecodeOptions& options,
+                     CachePair* caches) {
+  for (const std::string& out : reencode(m, caches != nullptr ? &caches->out : nullptr)) {
     const auto bytes = codec::as_bytes(out);
     FUZZ_CHECK(bytes.size() >= 4 && detail::get_u32(bytes.data()) == bytes.size() - 4);
     std::string error;
-    auto back = detail::parse_control_full(bytes.subspan(4), options, error);
+    auto back = detail::parse_control_full(bytes.subspan(4), options, error,
+                                           caches != nullptr ? &caches->in : nullptr);
     if (!back) std::fprintf(stderr, "re-encoded message does not parse: %s\n", error.c_str());
     FUZZ_CHECK(back.has_value());
     FUZZ_CHECK(back->kind == m.kind);
@@ -115,6 +124,10 @@ void check_roundtrip(const detail::ControlMessage& m, const codec::DecodeOptions
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const codec::DecodeOptions options = decode_options();
   detail::PacketReader<4> reader(max_packet, initial_capacity);
+  // Packets may start with distribution headers, as from a peer with DIST_HDR_ATOM_CACHE; each
+  // input is one connection, with fresh caches.
+  const auto cache = std::make_unique<codec::AtomCacheIn>();
+  const auto echo = std::make_unique<CachePair>();
   // TCP may split the stream anywhere: vary the read sizes with a generator seeded by the input
   // size, so the same input always takes the same path.
   std::uint32_t rng = static_cast<std::uint32_t>(size) * 2654435761U + 1;
@@ -142,7 +155,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (packet.empty()) continue;  // a tick
       FUZZ_CHECK(packet.size() <= max_packet);
       std::string error;
-      auto message = detail::parse_control(packet, options, error);
+      auto message = detail::parse_control(packet, options, error, cache.get());
       if (!message) {
         FUZZ_CHECK(!error.empty());
         return 0;  // the connection closes
@@ -153,7 +166,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           continue;                                                  // only this message is refused
         }
       }
-      check_roundtrip(*message, options);
+      check_roundtrip(*message, options, nullptr);
+      check_roundtrip(*message, options, echo.get());
     }
   }
   return 0;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cppnode/codec/codec.hpp"
+#include "cppnode/codec/dist_header.hpp"
 #include "cppnode/codec/term.hpp"
 
 namespace cppnode::cnode::detail {
@@ -58,7 +59,8 @@ inline constexpr std::uint8_t name = 1U << 3U;
 inline constexpr std::uint8_t exit = 1U << 4U;
 }  // namespace altact
 
-/// The pass-through byte that starts every packet when no distribution header is negotiated.
+/// The pass-through byte that starts every packet when no distribution header is negotiated
+/// (with one, packets start with 131, 68: dist_header.hpp).
 inline constexpr std::uint8_t pass_through = 112;
 
 /// An incoming control message, normalised: `_TT` variants drop their trace token, the PAYLOAD_
@@ -100,16 +102,21 @@ struct ControlMessage {
   /// The payload term's bytes (from its 131 to the end of the packet), not yet decoded; empty
   /// for operations without one. Points into the packet given to parse_control.
   std::span<const std::uint8_t> payload_bytes;
+  /// Set when the packet began with a distribution header: the payload has no version byte and
+  /// its ATOM_CACHE_REFs name the header's atoms (valid until the connection reads its next
+  /// packet).
+  codec::AtomCacheIn* atom_cache = nullptr;
 };
 
-/// Parses one distribution packet (starting with the pass-through byte) up to its payload term,
-/// which is left undecoded in `payload_bytes`: the BEAM decodes a message only once it knows the
-/// receiver exists. An unknown operation, a tuple of the wrong shape, an undecodable control
-/// term (COMPRESSED included: distribution never compresses) or a missing payload give nullopt
-/// and `error`.
+/// Parses one distribution packet up to its payload term, which is left undecoded in
+/// `payload_bytes`: the BEAM decodes a message only once it knows the receiver exists. The
+/// packet starts with the pass-through byte, or, given the connection's incoming atom cache
+/// (DFLAG_DIST_HDR_ATOM_CACHE negotiated), with a distribution header. A bad header, an unknown
+/// operation, a tuple of the wrong shape, an undecodable control term (COMPRESSED included:
+/// distribution never compresses) or a missing payload give nullopt and `error`.
 std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
-                                            const codec::DecodeOptions& options,
-                                            std::string& error);
+                                            const codec::DecodeOptions& options, std::string& error,
+                                            codec::AtomCacheIn* cache = nullptr);
 
 /// Decodes `m.payload_bytes` into `m.payload`; the term must fill them. COMPRESSED is refused
 /// (errc::compressed_refused) whatever `options` say. Returns the Error on failure.
@@ -119,36 +126,46 @@ std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::Decod
 /// that does not decode is an error too.
 std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
                                                  const codec::DecodeOptions& options,
-                                                 std::string& error);
+                                                 std::string& error,
+                                                 codec::AtomCacheIn* cache = nullptr);
 
-/// Encoders: each appends one complete packet (4-byte length, pass-through byte, control term,
-/// payload term if any) to `out`.
-void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message);
+/// Encoders: each appends one complete packet to `out`: 4-byte length, then the pass-through
+/// byte, the control term and the payload term if any, each with its version byte; or, given the
+/// connection's outgoing atom cache (DFLAG_DIST_HDR_ATOM_CACHE negotiated), a distribution
+/// header and the terms without version bytes.
+void encode_send(std::string& out, const codec::Pid& to, const codec::Term& message,
+                 codec::AtomCacheOut* cache = nullptr);
 void encode_reg_send(std::string& out, const codec::Pid& from, codec::Atom to_name,
-                     const codec::Term& message);
+                     const codec::Term& message, codec::AtomCacheOut* cache = nullptr);
 void encode_alias_send(std::string& out, const codec::Pid& from, const codec::Reference& alias,
-                       const codec::Term& message);
+                       const codec::Term& message, codec::AtomCacheOut* cache = nullptr);
 /// ALTACT_SIG_SEND of a message to an alias (flags = altact::alias), for a peer with
 /// DFLAG_ALTACT_SIG.
 void encode_altact_alias_send(std::string& out, const codec::Pid& from,
-                              const codec::Reference& alias, const codec::Term& message);
-void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to);
-void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to);
+                              const codec::Reference& alias, const codec::Term& message,
+                              codec::AtomCacheOut* cache = nullptr);
+void encode_link(std::string& out, const codec::Pid& from, const codec::Pid& to,
+                 codec::AtomCacheOut* cache = nullptr);
+void encode_unlink(std::string& out, const codec::Pid& from, const codec::Pid& to,
+                   codec::AtomCacheOut* cache = nullptr);
 void encode_unlink_id(std::string& out, int operation, std::uint64_t id, const codec::Pid& from,
-                      const codec::Pid& to);
+                      const codec::Pid& to, codec::AtomCacheOut* cache = nullptr);
 /// EXIT (`is_link`) or EXIT2, in the PAYLOAD_ form when `payload_form`.
 void encode_exit(std::string& out, bool payload_form, bool is_link, const codec::Pid& from,
-                 const codec::Pid& to, const codec::Term& reason);
+                 const codec::Pid& to, const codec::Term& reason,
+                 codec::AtomCacheOut* cache = nullptr);
 /// MONITOR_P or DEMONITOR_P (`operation`); `target` is a Pid or an Atom.
 void encode_monitor(std::string& out, int operation, const codec::Pid& from,
-                    const codec::Term& target, const codec::Reference& ref);
+                    const codec::Term& target, const codec::Reference& ref,
+                    codec::AtomCacheOut* cache = nullptr);
 /// MONITOR_P_EXIT, in the PAYLOAD_ form when `payload_form`; `from_proc` is a Pid or an Atom.
 void encode_monitor_exit(std::string& out, bool payload_form, const codec::Term& from_proc,
                          const codec::Pid& to, const codec::Reference& ref,
-                         const codec::Term& reason);
+                         const codec::Term& reason, codec::AtomCacheOut* cache = nullptr);
 /// SPAWN_REPLY: `result` is the new Pid or an error atom; `flags` 1 = linked, 2 = monitored.
 void encode_spawn_reply(std::string& out, const codec::Reference& ref, const codec::Pid& to,
-                        std::int64_t flags, const codec::Term& result);
+                        std::int64_t flags, const codec::Term& result,
+                        codec::AtomCacheOut* cache = nullptr);
 /// A zero-length packet.
 void encode_tick(std::string& out);
 

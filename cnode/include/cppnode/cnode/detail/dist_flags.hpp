@@ -47,12 +47,14 @@ inline constexpr std::uint64_t mandatory_25 =
     extended_references | fun_tags | extended_pids_ports | new_fun_tags | export_ptr_tag |
     bit_binaries | new_floats | utf8_atoms | map_tag | big_creation | handshake_23;
 
-/// Exactly what this node implements. Not published (a hidden node, like every C node), no atom
-/// cache, no fragments, no SEND_SENDER. SPAWN: OTP 23+ `rpc:call` and `erpc` need it (without
+/// Exactly what this node implements. Not published (a hidden node, like every C node), no
+/// fragments, no SEND_SENDER. DIST_HDR_ATOM_CACHE: distribution headers both ways, as between
+/// two BEAM nodes (codec/dist_header.hpp). SPAWN: OTP 23+ `rpc:call` and `erpc` need it (without
 /// it they fail with `notsup` before sending anything); a node without a spawn handler answers
 /// every SPAWN_REQUEST with `notsup`.
 inline constexpr std::uint64_t ours = mandatory_25 | dist_monitor | dist_monitor_name |
-                                      exit_payload | unlink_id | v4_nc | alias | spawn | altact_sig;
+                                      exit_payload | unlink_id | v4_nc | alias | spawn |
+                                      altact_sig | dist_hdr_atom_cache;
 }  // namespace dflag
 
 /// The peer's flags with the "mandatory 25" shorthand bit expanded, as dist_util does.
