@@ -112,22 +112,26 @@ std::optional<errc> AtomCacheIn::atom_at(std::size_t index, Atom& out, std::stri
 
 // ---- Sending ----
 
-void AtomCacheOut::begin() {
+void AtomCacheOut::clear_message() {
+  for (const Ref& r : refs_) in_message_[r.entry] = 0;
   refs_.clear();
+}
+
+void AtomCacheOut::begin() {
+  clear_message();
   body_.clear();
 }
 
 int AtomCacheOut::ref_of(Atom a) {
   const auto entry = static_cast<std::uint16_t>(a.hash() % atom_cache_size);
-  for (std::size_t i = 0; i < refs_.size(); ++i) {
-    if (refs_[i].entry == entry) {
-      return refs_[i].atom == a ? static_cast<int>(i) : -1;
-    }
+  if (const std::uint8_t taken = in_message_[entry]; taken != 0) {
+    return refs_[taken - 1U].atom == a ? taken - 1 : -1;
   }
   if (refs_.size() == max_header_atoms) {
     return -1;
   }
   refs_.push_back({entry, a, !(filled_[entry] && entries_[entry] == a)});
+  in_message_[entry] = static_cast<std::uint8_t>(refs_.size());
   return static_cast<int>(refs_.size() - 1);
 }
 
@@ -161,7 +165,7 @@ void AtomCacheOut::finish(std::string& out) {
     }
   }
   out.append(body_);
-  refs_.clear();
+  clear_message();
   body_.clear();
   if (body_.capacity() > std::size_t{1} << 20) {
     std::string().swap(body_);  // do not keep a huge message's buffer per connection

@@ -82,9 +82,13 @@ class AtomCacheOut {
     Atom atom;
     bool fresh;  // not yet in the peer's entry: the header carries its text
   };
+  void clear_message();
+
   std::array<Atom, atom_cache_size> entries_{};
   std::bitset<atom_cache_size> filled_;
   std::vector<Ref> refs_;
+  // Per entry, 1 + the index of the ref that took it in the message being built, or 0.
+  std::array<std::uint8_t, atom_cache_size> in_message_{};
   std::string body_;
 };
 
