@@ -40,6 +40,13 @@ void add_options(CLI::App& cli, Options& o) {
                  "exist, but other monitors across connections only see nodedown (README)")
       ->check(CLI::IsMember({"full", "calls"}))
       ->capture_default_str();
+  cli.add_option("--scheduling", o.scheduling,
+                 "batch: the event-loop threads run under SCHED_BATCH and do not preempt other "
+                 "processes when a packet wakes them, so beside busy local clients the node "
+                 "reads larger batches (bench/RESULTS.md); a wake-up may then wait for a time "
+                 "slice when the machine is busy")
+      ->check(CLI::IsMember({"normal", "batch"}))
+      ->capture_default_str();
   cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

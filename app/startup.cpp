@@ -93,6 +93,7 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.net_ticktime = std::chrono::seconds(o.net_ticktime_s);
   config.dist_buf_busy_limit = std::size_t{o.dist_buf_busy_limit_kib} * 1024;
   config.remote_monitors = o.remote_monitors == "full";
+  config.batch_scheduling = o.scheduling == "batch";
   config.start_epmd = true;  // like erl: start `epmd -daemon` when none answers
   return {};
 }

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -10,6 +12,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <thread>
 
@@ -266,12 +269,23 @@ void NodeImpl::watch_epmd() {
       }));
 }
 
+void NodeImpl::use_batch_scheduling() {
+  const sched_param param{};
+  if (const int e = pthread_setschedparam(pthread_self(), SCHED_BATCH, &param); e != 0) {
+    spdlog::warn("cannot switch an event-loop thread to SCHED_BATCH ({}): it keeps its policy",
+                 std::strerror(e));
+  }
+}
+
 void NodeImpl::run() {
   unsigned n = config.threads != 0 ? config.threads : std::thread::hardware_concurrency();
   if (n == 0) {
     n = 1;
   }
   auto loop = [this] {
+    if (config.batch_scheduling) {
+      use_batch_scheduling();
+    }
     while (true) {
       try {
         io.run();

@@ -112,6 +112,8 @@ struct NodeImpl {
   // ---- Lifecycle (node.cpp) ----
   std::error_code start(std::string* message);
   void run();
+  /// Switches the calling thread to SCHED_BATCH (NodeConfig::batch_scheduling).
+  static void use_batch_scheduling();
   void stop();
   void wait_for_exits(std::chrono::steady_clock::time_point deadline);
   void finish_stop();

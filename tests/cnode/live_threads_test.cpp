@@ -4,6 +4,7 @@
 // any thread to take, instead of running on the reading thread before the next message of the
 // same read (which made CPU-bound servers take turns on one thread).
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -94,6 +95,40 @@ TEST(LiveThreads, ProcessesOfATenthOfAMillisecondPerCallbackRunInParallel) {
   ASSERT_TRUE(wait_until([&] { return a->met >= 0 && b->met >= 0; }, std::chrono::seconds(15)));
   EXPECT_EQ(a->met, 1);
   EXPECT_EQ(b->met, 1);
+}
+
+// Reports the scheduling policy of each thread that runs one of its callbacks.
+class PolicyReporter : public Process {
+ public:
+  explicit PolicyReporter(Node& node) : Process(node) {}
+  std::atomic<int> seen{0};
+  std::atomic<int> batch{0};
+
+ protected:
+  void on_signal(Signal signal) override {
+    if (std::get_if<MessageSignal>(&signal) == nullptr) return;
+    if (sched_getscheduler(0) == SCHED_BATCH) ++batch;
+    ++seen;
+  }
+};
+
+// --scheduling batch: every thread that runs the event loop is under SCHED_BATCH; by default
+// none is.
+TEST(LiveThreads, BatchSchedulingPutsEveryEventLoopThreadUnderSchedBatch) {
+  Epmd epmd;
+  for (const bool batch : {false, true}) {
+    SCOPED_TRACE(batch ? "batch" : "normal");
+    LiveNode cpp(epmd, [&](NodeConfig& c) {
+      c.threads = 2;
+      c.batch_scheduling = batch;
+    });
+    auto reporter = std::make_shared<PolicyReporter>(cpp.node());
+    const codec::Pid pid = cpp->spawn(reporter);
+    constexpr int messages = 200;
+    for (int i = 0; i < messages; ++i) cpp->send(pid, pid, Term(i));
+    ASSERT_TRUE(wait_until([&] { return reporter->seen == messages; }));
+    EXPECT_EQ(reporter->batch, batch ? messages : 0);
+  }
 }
 
 }  // namespace

@@ -56,6 +56,11 @@ struct NodeConfig {
   /// process's `Process.monitor` of a C++ process, a C++ process's monitor of a BEAM one, and so a
   /// C++ call to a BEAM server that dies waits for its timeout).
   bool remote_monitors = true;
+  /// Whether the threads that run the event loop switch to Linux's SCHED_BATCH policy: woken by
+  /// a packet they do not preempt the process running on that core, so on a machine shared with
+  /// busy peers (a local client) the node reads larger batches and costs them fewer context
+  /// switches; when the machine is busy a wake-up may wait for the running process's time slice.
+  bool batch_scheduling = false;
 };
 
 /// Node up/down events, for code that keeps state per peer (e.g. `{:global, name}` owners).
