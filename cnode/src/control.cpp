@@ -139,8 +139,8 @@ codec::DecodeOptions dist_options(const codec::DecodeOptions& options) {
 std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
                                             const codec::DecodeOptions& options, std::string& error,
                                             codec::AtomCacheIn* cache) {
-  const bool headed = cache != nullptr && !packet.empty() &&
-                      packet[0] == static_cast<std::uint8_t>(version_byte);
+  const bool headed =
+      cache != nullptr && !packet.empty() && packet[0] == static_cast<std::uint8_t>(version_byte);
   if (packet.empty() || (packet[0] != pass_through && !headed)) {
     error = std::string("expected ") +
             (cache != nullptr ? "a distribution header (131, 68) or " : "") +

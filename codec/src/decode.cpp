@@ -295,8 +295,8 @@ void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creat
   encode_body(Term(creator), e);
   for (const Term& v : env) encode_body(v, e);
   const auto size = static_cast<std::uint32_t>(e.size() - 1);
-  for (int i = 0; i < 4; ++i) {
-    e[static_cast<std::size_t>(1 + i)] = static_cast<char>(size >> (8 * (3 - i)));
+  for (std::size_t i = 0; i < 4; ++i) {
+    e[1 + i] = static_cast<char>(size >> (8 * (3 - i)));
   }
 }
 
