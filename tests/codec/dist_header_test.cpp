@@ -171,10 +171,7 @@ TEST(DistHeaderErrors, NameWhatWasExpectedAndWhatCame) {
       {std::string("\x83\x45\x00", 3), errc::bad_version, "expected 131, 68, got 131, 69"},
       {std::string("\x83\x44\x02\x00", 4), errc::truncated, "for the flags"},
       {std::string("\x83\x44\x01\x00\x05", 5), errc::bad_value, "entry 5, which no header"},
-      {std::string("\x83\x44\x01\x08\x05\x03"
-                   "ab",
-                   8),
-       errc::truncated, "an atom's text"},
+      {std::string("\x83\x44\x01\x08\x05\x03\x61\x62", 8), errc::truncated, "an atom's text"},
       {std::string("\x83\x44\x01\x08\x05\x01\xff", 7), errc::bad_atom, "UTF-8"},
       {std::string("\x83\x44\x01\x08", 4), errc::truncated, "cache index"},
   };
