@@ -317,20 +317,10 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
 }
 
 std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options) {
-  codec::Result<Term> payload = codec::Term();
-  if (m.atom_cache != nullptr) {
-    codec::DecodeOptions o = dist_options(options);
-    o.atom_cache = m.atom_cache;
-    std::size_t offset = 0;
-    payload = codec::decode_unversioned_prefix(m.payload_bytes, offset, o);
-    if (payload && offset != m.payload_bytes.size()) {
-      return codec::Error{codec::make_error_code(codec::errc::trailing_bytes), offset,
-                          "expected the end of the packet after the payload, got " +
-                              std::to_string(m.payload_bytes.size() - offset) + " more bytes"};
-    }
-  } else {
-    payload = codec::decode(m.payload_bytes, dist_options(options));
-  }
+  codec::DecodeOptions o = dist_options(options);
+  o.atom_cache = m.atom_cache;
+  auto payload = m.atom_cache != nullptr ? codec::decode_unversioned(m.payload_bytes, o)
+                                         : codec::decode(m.payload_bytes, o);
   if (!payload) {
     return payload.error();
   }

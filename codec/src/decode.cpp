@@ -343,15 +343,30 @@ Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std:
   return out;
 }
 
-Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeOptions& options) {
+namespace {
+
+// A term that must fill `bytes`, read by `prefix` (decode_prefix or decode_unversioned_prefix).
+template <class Prefix>
+Result<Term> decode_whole(std::span<const std::uint8_t> bytes, const DecodeOptions& options,
+                          Prefix prefix) {
   std::size_t offset = 0;
-  auto r = decode_prefix(bytes, offset, options);
+  auto r = prefix(bytes, offset, options);
   if (r && offset != bytes.size()) {
     return Error{make_error_code(errc::trailing_bytes), offset,
                  "expected the end of input after the term, got " +
                      std::to_string(bytes.size() - offset) + " more bytes"};
   }
   return r;
+}
+
+}  // namespace
+
+Result<Term> decode(std::span<const std::uint8_t> bytes, const DecodeOptions& options) {
+  return decode_whole(bytes, options, decode_prefix);
+}
+
+Result<Term> decode_unversioned(std::span<const std::uint8_t> bytes, const DecodeOptions& options) {
+  return decode_whole(bytes, options, decode_unversioned_prefix);
 }
 
 }  // namespace cppnode::codec

@@ -64,6 +64,9 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
 /// header have none) and advances `offset` past it. COMPRESSED cannot appear there.
 Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
                                        const DecodeOptions& options = {});
+/// The same for one term that must fill `bytes` exactly (a payload after a distribution header).
+Result<Term> decode_unversioned(std::span<const std::uint8_t> bytes,
+                                const DecodeOptions& options = {});
 
 /// Appends the term, with the leading 131, as `term_to_binary/1` of OTP 25 encodes it (maps of
 /// more than 32 keys are encoded in their stored order, which `binary_to_term` accepts).
