@@ -9,6 +9,8 @@
 #include "cppnode/servers/gen_server.hpp"
 #include "cppnode/servers/global_registry.hpp"
 #include "cppnode/servers/operations.hpp"
+#include "cppnode/servers/pg.hpp"
+#include "cppnode/servers/phoenix_pubsub.hpp"
 #include "cppnode/servers/results.hpp"
 #include "cppnode/servers/rex.hpp"
 #include "cppnode/servers/rpc.hpp"
