@@ -4,6 +4,7 @@
 // broadcasts in the PG2 adapter's wire shapes (erlang_test_harness/cppnode_pubsub_shape.ex).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
 #include "cppnode/servers/servers.hpp"
@@ -206,6 +207,27 @@ TEST_F(LivePg, MalformedProtocolMessagesAreDroppedAndTheScopeGoesOn) {
 
 // ---- Phoenix.PubSub ----
 
+// README's worked example, word for word: the last price of each symbol broadcast on "prices".
+class PriceBoard : public GenServer {
+ protected:
+  InfoResult handle_info(const Term& message) override {
+    Term symbol;
+    Term price;
+    if (match(message, "price"_a, &symbol, &price))
+      latest_[symbol] = price;  // {:price, "EURUSD", 1.09}
+    return noreply();
+  }
+  CallResult handle_call(const Term& request, const From&) override {
+    Term symbol;
+    if (!match(request, "latest"_a, &symbol)) return no_match();
+    auto it = latest_.find(symbol);
+    return reply(it == latest_.end() ? Term("none"_a) : it->second);
+  }
+
+ private:
+  std::map<Term, Term> latest_;
+};
+
 class LivePhoenixPubSub : public ::testing::Test {
  protected:
   LivePhoenixPubSub() {
@@ -288,6 +310,20 @@ TEST_F(LivePhoenixPubSub, DirectFromAndLocalBroadcastsAndSubscriberExits) {
   cpp->exit_process(b->self(), "kill"_a);
   EXPECT_TRUE(wait_until([&] { return pubsub->subscribers("room:1").empty(); }));
   EXPECT_EQ(a->take_message(200ms), std::nullopt);
+}
+
+TEST_F(LivePhoenixPubSub, ReadmePriceBoardAnswersWhatElixirBroadcast) {
+  auto board =
+      servers::start(cpp.node(), std::make_unique<PriceBoard>(), {.global_name = "price_board"_a});
+  ASSERT_TRUE(board);
+  pubsub->subscribe(*board.pid, "prices");
+  EXPECT_EQ(ex.eval("CppnodePubSubShape.broadcast(MyApp.PubSub, \"prices\", "
+                    "{:price, \"EURUSD\", 1.09})"),
+            "ok");
+  EXPECT_TRUE(wait_until([&] {
+    return ex.eval("GenServer.call({:global, :price_board}, {:latest, \"EURUSD\"})") == "1.09";
+  }));
+  EXPECT_EQ(ex.eval("GenServer.call({:global, :price_board}, {:latest, \"GBPUSD\"})"), "none");
 }
 
 }  // namespace
