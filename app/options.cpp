@@ -73,6 +73,27 @@ void add_options(CLI::App& cli, Options& o) {
                  "(logged and counted) and its connection kept. erl +t's default")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_option("--proto-dist", o.proto_dist,
+                 "inet_tls: distribution over TLS, as erl -proto_dist inet_tls (every peer "
+                 "must use it too); needs the --ssl-* files")
+      ->check(CLI::IsMember({"inet_tcp", "inet_tls"}))
+      ->capture_default_str();
+  // Named after the ssl_dist_optfile options they stand for; one set serves both directions.
+  cli.add_option("--ssl-certfile", o.ssl_certfile, "PEM certificate this node presents (certfile)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--ssl-keyfile", o.ssl_keyfile, "PEM key of that certificate (keyfile)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--ssl-cacertfile", o.ssl_cacertfile,
+                 "PEM CAs that peers' certificates must chain to (cacertfile)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--ssl-verify", o.ssl_verify,
+                 "verify_peer: check peers' certificates (and, connecting out, that the "
+                 "certificate names the host of the node name); verify_none: any certificate")
+      ->check(CLI::IsMember({"verify_peer", "verify_none"}))
+      ->capture_default_str();
+  cli.add_option("--ssl-fail-if-no-peer-cert", o.ssl_fail_if_no_peer_cert,
+                 "Refuse a connecting peer that presents no certificate (fail_if_no_peer_cert)")
+      ->capture_default_str();
 }
 
 }  // namespace cppnode::app

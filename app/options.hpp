@@ -32,6 +32,12 @@ struct Options {
   std::size_t max_mailbox = 0;               // --max-mailbox: each seed server's bound; 0 = none
   std::string overflow = "drop";             // --overflow: drop or exit at the bound
   std::size_t max_atoms = codec::default_atom_limit;  // --max-atoms: the atom table's bound
+  std::string proto_dist = "inet_tcp";                // --proto-dist: inet_tcp or inet_tls
+  std::string ssl_certfile;                           // --ssl-certfile (with inet_tls)
+  std::string ssl_keyfile;                            // --ssl-keyfile
+  std::string ssl_cacertfile;                         // --ssl-cacertfile
+  std::string ssl_verify = "verify_peer";             // --ssl-verify: verify_peer or verify_none
+  bool ssl_fail_if_no_peer_cert = true;               // --ssl-fail-if-no-peer-cert
 };
 
 /// Declares the options on `cli` (extend here: add servers' options next to these).

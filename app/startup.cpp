@@ -95,6 +95,17 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.remote_monitors = o.remote_monitors == "full";
   config.batch_scheduling = o.scheduling == "batch";
   config.start_epmd = true;  // like erl: start `epmd -daemon` when none answers
+  if (o.proto_dist == "inet_tls") {
+    if (o.ssl_certfile.empty() || o.ssl_keyfile.empty()) {
+      return invalid(message, "--proto-dist inet_tls needs --ssl-certfile and --ssl-keyfile");
+    }
+    config.tls = cnode::TlsConfig{.certfile = o.ssl_certfile,
+                                  .keyfile = o.ssl_keyfile,
+                                  .cacertfile = o.ssl_cacertfile,
+                                  .verify_peer = o.ssl_verify == "verify_peer",
+                                  .fail_if_no_peer_cert = o.ssl_fail_if_no_peer_cert,
+                                  .check_server_name = o.ssl_verify == "verify_peer"};
+  }
   return {};
 }
 

@@ -148,9 +148,8 @@ void NodeImpl::handshake_failed(const std::shared_ptr<Peer>& peer,
 }
 
 void NodeImpl::handshake_succeeded(const std::shared_ptr<Peer>& peer,
-                                   const std::shared_ptr<Handshake>& hs,
-                                   boost::asio::ip::tcp::socket socket, std::uint64_t peer_flags,
-                                   std::uint32_t peer_creation) {
+                                   const std::shared_ptr<Handshake>& hs, DistSocket socket,
+                                   std::uint64_t peer_flags, std::uint32_t peer_creation) {
   {
     std::unique_lock lock(peers_mutex);
     auto it = peers.find(peer->name());
@@ -162,8 +161,7 @@ void NodeImpl::handshake_succeeded(const std::shared_ptr<Peer>& peer,
     } else {
       lock.unlock();
       spdlog::debug("dropping a finished handshake with {}: superseded", peer->name().name());
-      boost::system::error_code ignored;
-      socket.close(ignored);
+      socket.close();
       return;
     }
   }

@@ -7,12 +7,14 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
 #include "cppnode/cnode/detail/dist_flags.hpp"
 #include "cppnode/cnode/detail/epmd_protocol.hpp"
 #include "cppnode/cnode/detail/handshake_protocol.hpp"
 #include "node_impl.hpp"
+#include "tls.hpp"
 
 namespace cppnode::cnode {
 
@@ -54,8 +56,38 @@ void Handshake::start_incoming(NodeImpl& node, tcp::socket socket) {
   auto hs = std::make_shared<Handshake>(node, std::move(socket), false);
   asio::post(hs->strand_, [hs] {
     hs->arm_deadline();
-    hs->read_message([hs](std::span<const std::uint8_t> body) { hs->on_name(body); });
+    hs->start_tls(true, [hs] {
+      hs->read_message([hs](std::span<const std::uint8_t> body) { hs->on_name(body); });
+    });
   });
+}
+
+// Under TLS distribution the TLS handshake comes first on the fresh connection, as in OTP's
+// inet_tls_dist; the distribution handshake then runs inside it. Connecting out, the server's
+// certificate must name the host of the node name (sent as SNI too), as OTP's client checks.
+void Handshake::start_tls(bool server, std::function<void()> next) {
+  asio::ssl::context* context = server ? node_.tls_server.get() : node_.tls_client.get();
+  if (context == nullptr) {
+    next();
+    return;
+  }
+  socket_ = DistSocket(std::move(socket_.tcp()), *context);
+  SSL* ssl = socket_.tls().native_handle();
+  if (!server && node_.config.tls->check_server_name) {
+    SSL_set_tlsext_host_name(ssl, peer_host_.c_str());
+    SSL_set1_host(ssl, peer_host_.c_str());
+  }
+  socket_.tls().async_handshake(
+      server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), next = std::move(next)](const error_code& ec) {
+            if (ec || self->aborted_) {
+              self->fail("TLS handshake failed: " +
+                         tls_failure(ec, self->socket_.tls().native_handle()));
+              return;
+            }
+            next();
+          }));
 }
 
 void Handshake::arm_deadline() {
@@ -71,7 +103,7 @@ void Handshake::arm_deadline() {
     error_code ignored;
     self->resolver_.cancel();
     self->epmd_socket_.close(ignored);
-    self->socket_.close(ignored);
+    self->socket_.close();
   }));
 }
 
@@ -88,17 +120,19 @@ void Handshake::abort(std::string reason) {
     error_code ignored;
     self->resolver_.cancel();
     self->epmd_socket_.close(ignored);
-    self->socket_.close(ignored);
+    self->socket_.close();
   });
 }
 
-// ---- Framing: every handshake message has a 2-byte length. Read exactly one message, never
-// beyond it, so distribution packets that follow stay in the socket for the Peer. ----
+// ---- Framing: every handshake message has a 2-byte length (4 under TLS, as inet_tls_dist
+// runs the handshake with {packet, 4}). Read exactly one message, never beyond it, so
+// distribution packets that follow stay in the socket for the Peer. ----
 
 void Handshake::read_message(Next next) {
+  const std::size_t header_size = socket_.is_tls() ? 4 : 2;
   asio::async_read(
-      socket_, asio::buffer(header_),
-      asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
+      socket_, asio::buffer(header_.data(), header_size),
+      asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next), header_size](
                                        const error_code& ec, std::size_t) mutable {
         if (ec || self->aborted_) {
           self->fail(ec == asio::error::eof ? "connection closed during the handshake"
@@ -106,9 +140,22 @@ void Handshake::read_message(Next next) {
                      true);
           return;
         }
-        const std::size_t len = detail::get_u16(self->header_.data());
+        // 0x16 0x03 opens a TLS record (a ClientHello): no plain handshake is 5,635 bytes long.
+        if (header_size == 2 && self->header_[0] == 0x16 && self->header_[1] == 0x03) {
+          self->fail("the peer speaks TLS (-proto_dist inet_tls) and this node plain TCP");
+          return;
+        }
+        const std::uint32_t len = header_size == 4 ? detail::get_u32(self->header_.data())
+                                                   : detail::get_u16(self->header_.data());
         if (len == 0) {
           self->fail("empty handshake message");
+          return;
+        }
+        // No handshake message comes near 64 KiB; a longer one is garbage, not a reason to
+        // allocate what a 4-byte length announces.
+        if (len > 0xffff) {
+          self->fail("handshake message of " + std::to_string(len) +
+                     " bytes announced, expected at most 65535");
           return;
         }
         self->body_.resize(len);
@@ -127,6 +174,10 @@ void Handshake::read_message(Next next) {
 
 void Handshake::write(std::string bytes, std::function<void()> next) {
   write_buf_ = std::move(bytes);
+  if (socket_.is_tls()) {
+    // The encoders frame with 2 bytes; under TLS the same length goes in 4.
+    write_buf_.insert(0, 2, '\0');
+  }
   asio::async_write(
       socket_, asio::buffer(write_buf_),
       asio::bind_executor(strand_, [self = shared_from_this(), next = std::move(next)](
@@ -148,7 +199,7 @@ void Handshake::fail(const std::string& reason, bool quiet) {
   error_code ignored;
   timer_.cancel();
   epmd_socket_.close(ignored);
-  socket_.close(ignored);
+  socket_.close();
   const std::string who = peer_name_.empty() ? std::string("an unnamed peer") : peer_name_;
   // Superseded attempts (simultaneous connects, shutdown) are routine; timeouts are not.
   const bool routine = aborted_ ? !timed_out_ : quiet && !outgoing_;
@@ -231,17 +282,18 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
 }
 
 void Handshake::connect_to(const tcp::endpoint& endpoint) {
-  socket_.async_connect(endpoint, asio::bind_executor(strand_, [self = shared_from_this(),
-                                                                endpoint](const error_code& ec) {
-                          if (ec || self->aborted_) {
-                            self->fail("cannot connect to " + endpoint.address().to_string() + ":" +
-                                       std::to_string(endpoint.port()) + ": " + ec.message());
-                            return;
-                          }
-                          error_code ignored;
-                          self->socket_.set_option(tcp::no_delay(true), ignored);
-                          self->send_name();
-                        }));
+  socket_.tcp().async_connect(
+      endpoint,
+      asio::bind_executor(strand_, [self = shared_from_this(), endpoint](const error_code& ec) {
+        if (ec || self->aborted_) {
+          self->fail("cannot connect to " + endpoint.address().to_string() + ":" +
+                     std::to_string(endpoint.port()) + ": " + ec.message());
+          return;
+        }
+        error_code ignored;
+        self->socket_.tcp().set_option(tcp::no_delay(true), ignored);
+        self->start_tls(false, [self] { self->send_name(); });
+      }));
 }
 
 void Handshake::send_name() {
@@ -280,8 +332,7 @@ void Handshake::on_status(std::span<const std::uint8_t> body) {
     // Simultaneous connect that the other side wins: its connection to us will be the one.
     done_ = true;
     timer_.cancel();
-    error_code ignored;
-    socket_.close(ignored);
+    socket_.close();
     spdlog::debug("simultaneous connect with {}: using the connection it opened", peer_name_);
     node_.handshake_nok(peer_, self);
   } else if (*status == "not_allowed") {
@@ -342,6 +393,20 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
     return;
   }
   auto self = shared_from_this();
+  // A peer that asks to be named (DFLAG_NAME_ME, `erl -sname undefined`) sends only its host;
+  // like dist_util we give it a random alive part and creation in the `named:` status.
+  const bool name_me = (name->flags & detail::dflag::name_me) != 0;
+  // Our challenge then carries the flag back (dist_util's publish_flag), or the peer takes its
+  // name for a static one and gives up.
+  name_me_ = name_me;
+  if (name_me) {
+    if (name->name.empty() || name->name.find('@') != std::string::npos) {
+      fail("a peer that asks for a name must send its host alone, got '" + name->name + "'");
+      return;
+    }
+    name->name = detail::random_alive() + "@" + name->name;
+    name->creation = detail::random_challenge() | 1U;  // any creation but 0 (none)
+  }
   if (!detail::is_valid_node_name(name->name)) {
     fail("'" + name->name + "' is not a node name (expected name@host)");
     return;
@@ -350,10 +415,6 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
   auto refuse = [self](const std::string& why) {
     self->write(detail::encode_status("not_allowed"), [self, why] { self->fail(why); });
   };
-  if ((name->flags & detail::dflag::name_me) != 0) {
-    refuse("it asks for a dynamic node name, which this node does not assign");
-    return;
-  }
   if (auto missing = detail::missing_mandatory_flags(name->flags); !missing.empty()) {
     refuse("it lacks capabilities OTP 25 requires: " + missing);
     return;
@@ -366,6 +427,11 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
   peer_creation_ = name->creation;
   switch (node_.mark_pending(peer_name_, self, peer_)) {
     case PendingDecision::ok:
+      if (name_me) {
+        write(detail::encode_named_status(peer_name_, peer_creation_),
+              [self] { self->send_challenge(); });
+        return;
+      }
       continue_accept("ok");
       return;
     case PendingDecision::ok_simultaneous:
@@ -407,8 +473,8 @@ void Handshake::continue_accept(const std::string& status) {
 
 void Handshake::send_challenge() {
   our_challenge_ = detail::random_challenge();
-  write(detail::encode_challenge(node_.offered_flags(), our_challenge_, node_.creation.load(),
-                                 node_.name.name()),
+  const std::uint64_t flags = node_.offered_flags() | (name_me_ ? detail::dflag::name_me : 0);
+  write(detail::encode_challenge(flags, our_challenge_, node_.creation.load(), node_.name.name()),
         [self = shared_from_this()] {
           self->read_message(
               [self](std::span<const std::uint8_t> b) { self->on_challenge_reply(b); });

@@ -12,13 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "dist_socket.hpp"
+
 namespace cppnode::cnode {
 
 class Peer;
 struct NodeImpl;
 
-/// One connection set-up, either direction: epmd lookup and TCP connect (outgoing), then the
-/// OTP 23+ handshake of dist_util.erl, on its own strand with a deadline of
+/// One connection set-up, either direction: epmd lookup and TCP connect (outgoing), the TLS
+/// handshake when the node runs TLS distribution, then the OTP 23+ handshake of dist_util.erl
+/// (inside TLS), on its own strand with a deadline of
 /// `handshake_timeout` — a silent or garbage-sending peer costs nothing but its own socket.
 class Handshake : public std::enable_shared_from_this<Handshake> {
  public:
@@ -41,6 +44,7 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
   void resolve();
   void ask_epmd(const boost::asio::ip::tcp::resolver::results_type& endpoints);
   void connect_to(const boost::asio::ip::tcp::endpoint& endpoint);
+  void start_tls(bool server, std::function<void()> next);
   void send_name();
   void on_status(std::span<const std::uint8_t> body);
   void on_challenge(std::span<const std::uint8_t> body);
@@ -58,15 +62,16 @@ class Handshake : public std::enable_shared_from_this<Handshake> {
 
   NodeImpl& node_;
   Strand strand_;
-  boost::asio::ip::tcp::socket socket_;
+  DistSocket socket_;
   boost::asio::ip::tcp::socket epmd_socket_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;
-  std::array<std::uint8_t, 2> header_{};
+  std::array<std::uint8_t, 4> header_{};
   std::vector<std::uint8_t> body_;
   std::vector<std::uint8_t> epmd_reply_;
   std::string write_buf_;
   bool outgoing_;
+  bool name_me_ = false;  // the peer asked to be named
   bool done_ = false;
   bool aborted_ = false;
   bool timed_out_ = false;

@@ -60,6 +60,18 @@ std::uint32_t random_challenge() {
   return get_u32(bytes.data());
 }
 
+std::string random_alive() {
+  // As dist_util's dynamic names: 12 characters of A-Z and 0-9.
+  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::array<unsigned char, 12> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("OpenSSL RAND_bytes failed");
+  }
+  std::string alive;
+  for (unsigned char b : bytes) alive += alphabet[b % alphabet.size()];
+  return alive;
+}
+
 std::string encode_send_name(std::uint64_t flags, std::uint32_t creation, std::string_view name) {
   std::string body(1, 'N');
   put_u64(body, flags);
@@ -72,6 +84,14 @@ std::string encode_send_name(std::uint64_t flags, std::uint32_t creation, std::s
 std::string encode_status(std::string_view status) {
   std::string body(1, 's');
   body += status;
+  return with_length(body);
+}
+
+std::string encode_named_status(std::string_view name, std::uint32_t creation) {
+  std::string body = "snamed:";
+  put_u16(body, static_cast<std::uint16_t>(name.size()));
+  body += name;
+  put_u32(body, creation);
   return with_length(body);
 }
 

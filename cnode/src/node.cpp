@@ -22,6 +22,7 @@
 #include "handshake.hpp"
 #include "net_kernel.hpp"
 #include "node_impl.hpp"
+#include "tls.hpp"
 
 namespace cppnode::cnode {
 
@@ -115,6 +116,14 @@ std::error_code NodeImpl::start(std::string* message) {
   };
   if (started.exchange(true)) {
     return fail(std::make_error_code(std::errc::operation_in_progress), "the node is started");
+  }
+  if (config.tls) {
+    std::string error;
+    tls_server = make_tls_context(*config.tls, true, error);
+    if (tls_server) tls_client = make_tls_context(*config.tls, false, error);
+    if (!tls_client) {
+      return fail(std::make_error_code(std::errc::invalid_argument), "TLS: " + error);
+    }
   }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_address, ec);

@@ -26,6 +26,10 @@
 #include "peer.hpp"
 #include "process_table.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace cppnode::cnode {
 class Handshake;
 }
@@ -78,6 +82,9 @@ struct NodeImpl {
   boost::asio::strand<boost::asio::io_context::executor_type> control{io.get_executor()};
   boost::asio::ip::tcp::acceptor acceptor;
   std::uint16_t listen_port = 0;
+  // TLS distribution: the contexts of accepted and of opened connections (null: plain TCP).
+  std::unique_ptr<boost::asio::ssl::context> tls_server;
+  std::unique_ptr<boost::asio::ssl::context> tls_client;
   boost::asio::ip::tcp::socket epmd_socket;  // open while registered
   std::array<std::uint8_t, 16> epmd_read_buf{};
   boost::asio::steady_timer stop_timer;
@@ -255,7 +262,7 @@ struct NodeImpl {
   void handshake_failed(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
                         const std::string& reason);
   void handshake_succeeded(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
-                           boost::asio::ip::tcp::socket socket, std::uint64_t peer_flags,
+                           DistSocket socket, std::uint64_t peer_flags,
                            std::uint32_t peer_creation);
   void peer_up(const std::shared_ptr<Peer>& peer);
   void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason, bool was_up);

@@ -6,6 +6,7 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <utility>
 
@@ -222,7 +223,9 @@ void Peer::flush() {
     // Write what the socket takes right away; only a full socket buffer needs an asynchronous
     // write (and its completion handler).
     boost::system::error_code ec;
-    const std::size_t n = socket_.write_some(asio::buffer(writing_), ec);
+    // TLS records go through the stream's asynchronous write alone.
+    const std::size_t n =
+        socket_.is_tls() ? 0 : socket_.tcp().write_some(asio::buffer(writing_), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       do_fail("write failed: " + ec.message());
       return;
@@ -242,10 +245,9 @@ void Peer::flush() {
   }
 }
 
-void Peer::attach(asio::ip::tcp::socket socket, std::uint64_t flags, std::uint32_t creation,
-                  bool hidden) {
+void Peer::attach(DistSocket socket, std::uint64_t flags, std::uint32_t creation, bool hidden) {
   // The socket belongs to the same io_context; hand it over on our strand.
-  auto holder = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  auto holder = std::make_shared<DistSocket>(std::move(socket));
   asio::post(strand_, [self = shared_from_this(), holder, flags, creation, hidden] {
     self->flags_ = flags;
     self->creation_ = creation;
@@ -254,17 +256,18 @@ void Peer::attach(asio::ip::tcp::socket socket, std::uint64_t flags, std::uint32
   });
 }
 
-void Peer::do_attach(asio::ip::tcp::socket& socket) {
+void Peer::do_attach(DistSocket& socket) {
   socket_ = std::move(socket);
   boost::system::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  socket_.non_blocking(true, ignored);  // flush() writes directly while the socket takes data
+  socket_.tcp().set_option(asio::ip::tcp::no_delay(true), ignored);
+  // flush() writes directly while the socket takes data (plain TCP).
+  if (!socket_.is_tls()) socket_.tcp().non_blocking(true, ignored);
   deadline_timer_.cancel();
   bool must_flush = false;
   {
     std::lock_guard lock(mutex_);
     if (state_ == State::down) {
-      socket_.close(ignored);
+      socket_.close();
       return;
     }
     if ((flags_ & detail::dflag::dist_hdr_atom_cache) != 0) {
@@ -323,8 +326,8 @@ void Peer::do_fail(const std::string& reason) {
   resume(suspended);
   down_.store(true);
   boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  socket_.tcp().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close();
   tick_timer_.cancel();
   deadline_timer_.cancel();
   node_.peer_down(shared_from_this(), reason, was_up);
@@ -380,7 +383,10 @@ void Peer::start_read() {
 
 void Peer::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (ec) {
-    do_fail(ec == asio::error::eof ? "connection closed by peer" : "read failed: " + ec.message());
+    // A TLS peer that ends the connection without close_notify (as a BEAM node does) has
+    // closed it as a TCP peer does.
+    const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    do_fail(closed ? "connection closed by peer" : "read failed: " + ec.message());
     return;
   }
   if (down_.load()) {

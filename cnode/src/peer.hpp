@@ -16,6 +16,7 @@
 #include "cppnode/cnode/detail/framing.hpp"
 #include "cppnode/codec/dist_header.hpp"
 #include "cppnode/codec/term.hpp"
+#include "dist_socket.hpp"
 
 namespace cppnode::cnode {
 
@@ -129,8 +130,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   bool handshake_done = false;
 
   /// Takes over a socket whose handshake succeeded (any thread).
-  void attach(boost::asio::ip::tcp::socket socket, std::uint64_t flags, std::uint32_t creation,
-              bool hidden);
+  void attach(DistSocket socket, std::uint64_t flags, std::uint32_t creation, bool hidden);
   /// Ends the connection (any thread); queued signals are dropped, links and monitors across it
   /// fire with `noconnection`.
   void fail(std::string reason);
@@ -141,7 +141,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void expect_up_within(std::chrono::milliseconds timeout);
 
  private:
-  void do_attach(boost::asio::ip::tcp::socket& socket);
+  void do_attach(DistSocket& socket);
   void do_fail(const std::string& reason);
   bool append(std::string_view bytes, bool* busy = nullptr);
   [[nodiscard]] bool busy_locked() const;
@@ -162,7 +162,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   codec::Atom name_;
   std::uint64_t id_;
   Strand strand_;
-  boost::asio::ip::tcp::socket socket_;
+  DistSocket socket_;
   boost::asio::steady_timer tick_timer_;
   boost::asio::steady_timer deadline_timer_;
   detail::PacketReader<4> reader_;

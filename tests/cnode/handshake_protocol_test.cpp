@@ -100,6 +100,20 @@ TEST(HandshakeMessages, NodeNames) {
   EXPECT_FALSE(is_valid_node_name("a@b@c"));
 }
 
+// The status that names a DFLAG_NAME_ME peer, as dist_util sends it (captured from OTP 25):
+// 's' "named:" length:16 name creation:32 after the 2-byte length.
+TEST(HandshakeProtocol, NamedStatusCarriesTheNameAndTheCreation) {
+  EXPECT_EQ(encode_named_status("A5AXXBGMLDYG@vm", 0xa71336a3),
+            std::string("\x00\x1c"
+                        "snamed:\x00\x0f"
+                        "A5AXXBGMLDYG@vm\xa7\x13\x36\xa3",
+                        30));
+  const std::string alive = random_alive();
+  EXPECT_EQ(alive.size(), 12U);
+  EXPECT_EQ(alive.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), std::string::npos);
+  EXPECT_NE(random_alive(), alive);
+}
+
 TEST(DistFlags, OursCoverOtp25MandatoryAndNothingUnimplemented) {
   EXPECT_EQ(dflag::ours & dflag::mandatory_25, dflag::mandatory_25);
   EXPECT_EQ(missing_mandatory_flags(dflag::ours), "");

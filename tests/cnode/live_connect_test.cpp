@@ -5,7 +5,9 @@
 
 #include <thread>
 
+#include "cppnode/cnode/echo.hpp"
 #include "cppnode/test_support/beam_node.hpp"
+#include "cppnode/test_support/child_process.hpp"
 #include "live_node.hpp"
 
 namespace cppnode::cnode::testing {
@@ -45,6 +47,29 @@ TEST(LiveConnect, ConnectsOutExplicitlyAndOnDemand) {
             codec::tuple(Atom("from"), probe->self()));
   EXPECT_EQ(second.eval("receive do {:from, p} -> node(p) after 5000 -> :timeout end"), cpp.name());
   EXPECT_TRUE(connected_to(cpp.node(), second.node_name()));
+}
+
+// `erl -sname undefined` asks the node it connects to for a name (DFLAG_NAME_ME): it gets a
+// random one on this host, as from a BEAM node, and is a node like any other from then on.
+TEST(LiveConnect, APeerThatAsksForANameIsGivenOne) {
+  Epmd epmd;
+  LiveNode cpp(epmd);
+  cpp->register_name(Atom("echo"), cpp->spawn(std::make_shared<EchoProcess>(cpp.node())));
+  const std::string script = "true = net_kernel:connect_node(" + cpp.atom() +
+                             "), io:format(\"named ~s~n\", [node()]), "
+                             "io:format(\"echo ~p~n\", [gen_server:call({echo, " +
+                             cpp.atom() + "}, hello)]), halt().";
+  test_support::ChildProcess erl({CPPNODE_ERL, "-sname", "undefined", "-setcookie",
+                                  std::string(cpp->config().cookie), "-noshell", "-eval", script},
+                                 {{"ERL_EPMD_PORT", std::to_string(epmd.port())}});
+  ASSERT_TRUE(erl.wait_exit(std::chrono::steady_clock::now() + 30s)) << erl.stderr_text();
+  const std::string out = erl.stdout_text();
+  const auto at = out.find("named ");
+  ASSERT_NE(at, std::string::npos) << out << erl.stderr_text();
+  const std::string name = out.substr(at + 6, out.find('\n', at) - at - 6);
+  EXPECT_EQ(name.size(), 12 + 1 + test_support::short_hostname().size()) << name;
+  EXPECT_EQ(name.substr(13), test_support::short_hostname());
+  EXPECT_NE(out.find("echo hello"), std::string::npos) << out;
 }
 
 TEST(LiveConnect, UnreachableNodeGivesNoconnection) {

@@ -18,6 +18,7 @@
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
+#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::cnode::testing {
 
@@ -84,6 +85,11 @@ class LiveNode {
     c.listen_address = "127.0.0.1";
     c.epmd_port = epmd.port();
     c.threads = 2;
+    if (test_support::dist_tls()) {
+      const auto& certs = test_support::tls_certs();
+      c.tls = TlsConfig{
+          .certfile = certs.pem("node"), .keyfile = certs.key("node"), .cacertfile = certs.ca()};
+    }
     if (customize) customize(c);
     return c;
   }

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "cppnode/test_support/names.hpp"
+#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::fault_testing {
 namespace {
@@ -27,6 +28,10 @@ CppNodeProcess::CppNodeProcess(const test_support::Epmd& epmd, std::string sname
     : node_name_(sname + "@" + test_support::short_hostname()) {
   std::vector<std::string> argv{CPPNODE_EXECUTABLE, "--sname", sname, "--listen-address",
                                 "127.0.0.1"};
+  if (test_support::dist_tls()) {
+    const auto tls = test_support::tls_cppnode_args();
+    argv.insert(argv.end(), tls.begin(), tls.end());
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   env.emplace_back("ERL_EPMD_PORT", std::to_string(epmd.port()));
   std::string failures;

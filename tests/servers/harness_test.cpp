@@ -14,6 +14,7 @@
 #include "cppnode/test_support/child_process.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
+#include "cppnode/test_support/tls.hpp"
 
 namespace {
 
@@ -47,6 +48,10 @@ class CNode {
     std::vector<std::string> argv{CPPNODE_EXECUTABLE, "--sname", std::move(name),
                                   "--cookie",         cookie,    "--listen-address",
                                   "127.0.0.1"};
+    if (cppnode::test_support::dist_tls()) {
+      const auto tls = cppnode::test_support::tls_cppnode_args();
+      argv.insert(argv.end(), tls.begin(), tls.end());
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     // The name may be held by epmd for a moment after a kill: try again a few times.
     for (int attempt = 0; attempt < 20; ++attempt) {

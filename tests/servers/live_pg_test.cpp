@@ -213,8 +213,8 @@ class PriceBoard : public GenServer {
   InfoResult handle_info(const Term& message) override {
     Term symbol;
     Term price;
-    if (match(message, "price"_a, &symbol, &price))
-      latest_[symbol] = price;  // {:price, "EURUSD", 1.09}
+    // {:price, "EURUSD", 1.09} from any node
+    if (match(message, "price"_a, &symbol, &price)) latest_[symbol] = price;
     return noreply();
   }
   CallResult handle_call(const Term& request, const From&) override {

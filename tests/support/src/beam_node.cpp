@@ -12,6 +12,7 @@
 #include "cppnode/test_support/child_process.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
+#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::test_support {
 namespace {
@@ -78,6 +79,10 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
   }
   std::vector<std::string> erl_args{"-start_epmd", "false", "-kernel", "inet_dist_use_interface",
                                     "{127,0,0,1}"};
+  if (o.tls_cert.empty() ? dist_tls() : o.tls_cert != "tcp") {
+    const auto tls = tls_erl_args(o.tls_cert.empty() ? "node" : o.tls_cert, o.tls_ca);
+    erl_args.insert(erl_args.end(), tls.begin(), tls.end());
+  }
   erl_args.insert(erl_args.end(), extra.begin(), extra.end());
   std::vector<std::string> argv;
   if (root.empty()) {

@@ -16,6 +16,26 @@
 
 namespace cppnode::cnode {
 
+/// TLS distribution, as OTP's `-proto_dist inet_tls`: every connection, both ways, runs the
+/// distribution handshake and all traffic inside TLS 1.2 or 1.3. The names are those of the
+/// `ssl_dist_optfile` options they stand for; one set serves both directions.
+struct TlsConfig {
+  /// PEM certificate (chain) this node presents, as a server and as a client (`certfile`).
+  std::string certfile;
+  /// PEM private key of that certificate (`keyfile`). Its content is never logged.
+  std::string keyfile;
+  /// PEM bundle of the CAs a peer's certificate must chain to (`cacertfile`).
+  std::string cacertfile;
+  /// Whether peers' certificates are checked (`{verify, verify_peer}`); false takes any
+  /// certificate (`verify_none`: encryption without authentication).
+  bool verify_peer = true;
+  /// Whether a connecting peer without a certificate is refused (`fail_if_no_peer_cert`).
+  bool fail_if_no_peer_cert = true;
+  /// Whether, connecting out, the server's certificate must name the host part of the node name
+  /// we connect to (sent as `server_name_indication`), as OTP's client checks it.
+  bool check_server_name = true;
+};
+
 /// How the node presents itself and what it tolerates.
 struct NodeConfig {
   /// Full node name `alive@host`. Short names (`-sname`) have a host without dots.
@@ -61,6 +81,9 @@ struct NodeConfig {
   /// busy peers (a local client) the node reads larger batches and costs them fewer context
   /// switches; when the machine is busy a wake-up may wait for the running process's time slice.
   bool batch_scheduling = false;
+  /// Distribution over TLS (nullopt: plain TCP, `inet_tcp`). A plain-TCP peer cannot connect to
+  /// a TLS node, nor the reverse: each side drops the other in its handshake.
+  std::optional<TlsConfig> tls;
 };
 
 /// Node up/down events, for code that keeps state per peer (e.g. `{:global, name}` owners).

@@ -19,10 +19,14 @@ using Digest = std::array<std::uint8_t, 16>;
 [[nodiscard]] bool digest_equal(const Digest& a, std::span<const std::uint8_t> b) noexcept;
 /// A random 32-bit challenge from the OpenSSL generator.
 [[nodiscard]] std::uint32_t random_challenge();
+/// A random alive part for a peer that asks to be named (DFLAG_NAME_ME), as dist_util makes one.
+[[nodiscard]] std::string random_alive();
 
 /// Handshake messages, each with its 2-byte length header (the handshake uses {packet, 2}).
 std::string encode_send_name(std::uint64_t flags, std::uint32_t creation, std::string_view name);
 std::string encode_status(std::string_view status);
+/// The `named:` status that gives a DFLAG_NAME_ME peer its name and creation.
+std::string encode_named_status(std::string_view name, std::uint32_t creation);
 std::string encode_challenge(std::uint64_t flags, std::uint32_t challenge, std::uint32_t creation,
                              std::string_view name);
 std::string encode_challenge_reply(std::uint32_t challenge, const Digest& digest);

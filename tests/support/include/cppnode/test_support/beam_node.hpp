@@ -26,6 +26,11 @@ struct BeamOptions {
   std::string cookie = "cppnode_test_cookie";
   /// Start as a hidden node.
   bool hidden = false;
+  /// The distribution's transport: "" as the run says (TLS under CPPNODE_TEST_DIST=tls, see
+  /// tls.hpp), "tcp" plain TCP always, or the name of a test certificate to run TLS with
+  /// ("node", "wrongca", "expired", "nosan"), trusting the CA `tls_ca`.
+  std::string tls_cert{};
+  std::string tls_ca = "ca";
   /// Extra `erl` arguments (for elixir nodes they go through `--erl`).
   std::vector<std::string> erl_args{};
   /// How long the node may take to boot and answer its first eval.
