@@ -73,6 +73,13 @@ void add_options(CLI::App& cli, Options& o) {
                  "(logged and counted) and its connection kept. erl +t's default")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli.add_flag("--no-epmd", o.no_epmd,
+               "Do not register with epmd (and do not start it): peers reach this node at a port "
+               "they know, see --erl-epmd-port");
+  cli.add_option("--erl-epmd-port", o.erl_epmd_port,
+                 "As erl -erl_epmd_port N for clusters without epmd: listen on N (unless --port "
+                 "says otherwise) and reach every other node at port N of its host, without epmd")
+      ->check(CLI::Range(1, 65535));
   cli.add_option("--proto-dist", o.proto_dist,
                  "inet_tls: distribution over TLS, as erl -proto_dist inet_tls (every peer "
                  "must use it too); needs the --ssl-* files")

@@ -32,6 +32,8 @@ struct Options {
   std::size_t max_mailbox = 0;               // --max-mailbox: each seed server's bound; 0 = none
   std::string overflow = "drop";             // --overflow: drop or exit at the bound
   std::size_t max_atoms = codec::default_atom_limit;  // --max-atoms: the atom table's bound
+  bool no_epmd = false;                               // --no-epmd: do not register with epmd
+  std::uint16_t erl_epmd_port = 0;                    // --erl-epmd-port: OTP's -erl_epmd_port
   std::string proto_dist = "inet_tcp";                // --proto-dist: inet_tcp or inet_tls
   std::string ssl_certfile;                           // --ssl-certfile (with inet_tls)
   std::string ssl_keyfile;                            // --ssl-keyfile

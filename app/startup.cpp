@@ -94,7 +94,9 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.dist_buf_busy_limit = std::size_t{o.dist_buf_busy_limit_kib} * 1024;
   config.remote_monitors = o.remote_monitors == "full";
   config.batch_scheduling = o.scheduling == "batch";
-  config.start_epmd = true;  // like erl: start `epmd -daemon` when none answers
+  config.start_epmd = !o.no_epmd;  // like erl: start `epmd -daemon` when none answers
+  config.register_with_epmd = !o.no_epmd;
+  if (o.erl_epmd_port != 0) config.erl_epmd_port = o.erl_epmd_port;
   if (o.proto_dist == "inet_tls") {
     if (o.ssl_certfile.empty() || o.ssl_keyfile.empty()) {
       return invalid(message, "--proto-dist inet_tls needs --ssl-certfile and --ssl-keyfile");

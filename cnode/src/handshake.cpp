@@ -228,6 +228,22 @@ void Handshake::succeed() {
 // ---- Outgoing: epmd, connect, send_name, status, challenge, reply, ack ----
 
 void Handshake::resolve() {
+  if (node_.config.erl_epmd_port) {
+    // No epmd in this cluster: every node listens on the agreed port.
+    const std::uint16_t port = *node_.config.erl_epmd_port;
+    resolver_.async_resolve(
+        tcp::v4(), peer_host_, std::to_string(port),
+        asio::bind_executor(
+            strand_, [self = shared_from_this()](const error_code& ec,
+                                                 const tcp::resolver::results_type& r) {
+              if (ec || self->aborted_ || r.empty()) {
+                self->fail("cannot resolve host '" + self->peer_host_ + "': " + ec.message());
+                return;
+              }
+              self->connect_to(r.begin()->endpoint());
+            }));
+    return;
+  }
   resolver_.async_resolve(
       tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
       asio::bind_executor(strand_, [self = shared_from_this()](

@@ -131,7 +131,9 @@ std::error_code NodeImpl::start(std::string* message) {
     return fail(std::make_error_code(std::errc::invalid_argument),
                 "listen address '" + config.listen_address + "' is not an IP address");
   }
-  const tcp::endpoint endpoint(address, config.listen_port);
+  const std::uint16_t port =
+      config.listen_port != 0 ? config.listen_port : config.erl_epmd_port.value_or(0);
+  const tcp::endpoint endpoint(address, port);
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) {
     set_cloexec(acceptor.native_handle());
@@ -144,39 +146,30 @@ std::error_code NodeImpl::start(std::string* message) {
     acceptor.listen(asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
-    return fail(ec, "cannot listen on " + config.listen_address + ":" +
-                        std::to_string(config.listen_port) + ": " + ec.message());
+    return fail(ec, "cannot listen on " + config.listen_address + ":" + std::to_string(port) +
+                        ": " + ec.message());
   }
   listen_port = acceptor.local_endpoint().port();
 
-  if (config.start_epmd) {
+  if (config.register_with_epmd) {
     std::string why;
-    if (auto e = ensure_epmd(config.epmd_port, &why)) {
+    if (auto e = register_with_epmd(why)) {
       return fail(e, why);
     }
+  } else {
+    creation.store(detail::random_challenge() | 1U);  // any creation but 0 (none)
+    spdlog::info("node {} listening on port {} (not registered with epmd, creation {})",
+                 config.node_name, listen_port, creation.load());
   }
-  int fd = -1;
-  std::uint32_t assigned = 0;
-  std::string why;
-  if (auto e = detail::register_with_epmd(config.epmd_port, alive, listen_port,
-                                          config.handshake_timeout, fd, assigned, why)) {
-    return fail(e, why);
-  }
-  epmd_socket.assign(tcp::v4(), fd, ec);
-  if (ec) {
-    ::close(fd);
-    return fail(ec, "cannot adopt the epmd socket: " + ec.message());
-  }
-  creation.store(assigned);
-  spdlog::info("node {} listening on port {} (epmd port {}, creation {})", config.node_name,
-               listen_port, config.epmd_port, assigned);
 
   auto kernel = std::make_shared<NetKernel>(owner);
   const auto kernel_pid = spawn(kernel);
   owner.register_name(codec::Atom("net_kernel"), kernel_pid);
 
   accept_next();
-  watch_epmd();
+  if (config.register_with_epmd) {
+    watch_epmd();
+  }
   for (const auto& node : config.connect) {
     if (!detail::is_valid_node_name(node)) {
       spdlog::error("ignoring --connect {}: not a node name (name@host)", node);
@@ -184,6 +177,31 @@ std::error_code NodeImpl::start(std::string* message) {
     }
     keep_node_connected(codec::Atom(node));
   }
+  return {};
+}
+
+std::error_code NodeImpl::register_with_epmd(std::string& why) {
+  if (config.start_epmd) {
+    if (auto e = ensure_epmd(config.epmd_port, &why)) {
+      return e;
+    }
+  }
+  int fd = -1;
+  std::uint32_t assigned = 0;
+  if (auto e = detail::register_with_epmd(config.epmd_port, alive, listen_port,
+                                          config.handshake_timeout, fd, assigned, why)) {
+    return e;
+  }
+  boost::system::error_code ec;
+  epmd_socket.assign(tcp::v4(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    why = "cannot adopt the epmd socket: " + ec.message();
+    return ec;
+  }
+  creation.store(assigned);
+  spdlog::info("node {} listening on port {} (epmd port {}, creation {})", config.node_name,
+               listen_port, config.epmd_port, assigned);
   return {};
 }
 

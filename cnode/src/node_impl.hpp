@@ -118,6 +118,7 @@ struct NodeImpl {
 
   // ---- Lifecycle (node.cpp) ----
   std::error_code start(std::string* message);
+  std::error_code register_with_epmd(std::string& why);
   void run();
   /// Switches the calling thread to SCHED_BATCH (NodeConfig::batch_scheduling).
   static void use_batch_scheduling();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <thread>
 
 #include "cppnode/cnode/echo.hpp"
@@ -70,6 +71,62 @@ TEST(LiveConnect, APeerThatAsksForANameIsGivenOne) {
   EXPECT_EQ(name.size(), 12 + 1 + test_support::short_hostname().size()) << name;
   EXPECT_EQ(name.substr(13), test_support::short_hostname());
   EXPECT_NE(out.find("echo hello"), std::string::npos) << out;
+}
+
+// A free TCP port on `address` right now.
+std::uint16_t free_port(const char* address) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address(address), 0});
+  return a.local_endpoint().port();
+}
+
+// A cluster without epmd (`erl -start_epmd false -erl_epmd_port N`): every node listens on port
+// N of its own address and reaches the others there. The C node neither registers nor asks epmd
+// (nothing runs for these names), and the connection works both ways.
+TEST(LiveConnect, WithoutEpmdEveryNodeIsReachedAtTheAgreedPort) {
+  Epmd unused_epmd;  // LiveNode's defaults want one; nothing registers with it here
+  const std::uint16_t port = free_port("127.0.0.2");
+  const std::string beam = test_support::unique_name("noepmd") + "@127.0.0.2";
+  const std::string cpp_name = test_support::unique_name("cpp") + "@127.0.0.3";
+  LiveNode cpp(unused_epmd, [&](NodeConfig& c) {
+    c.node_name = cpp_name;
+    c.listen_address = "127.0.0.3";
+    c.register_with_epmd = false;
+    c.erl_epmd_port = port;
+  });
+  cpp->register_name(Atom("echo"), cpp->spawn(std::make_shared<EchoProcess>(cpp.node())));
+  const std::string to = "'" + cpp_name + "'";
+  // In: the BEAM node connects to us. Out: it drops the connection and waits for ours.
+  const std::string script =
+      "io:format(\"in ~p~n\", [net_adm:ping(" + to +
+      ")]), "
+      "io:format(\"echo ~p~n\", [gen_server:call({echo, " +
+      to +
+      "}, hello)]), "
+      "erlang:disconnect_node(" +
+      to +
+      "), "
+      "W = fun W(0) -> timeout; W(N) -> case lists:member(" +
+      to +
+      ", nodes(hidden)) of true -> ok; false -> timer:sleep(50), W(N - 1) end end, "
+      "io:format(\"back ~p~n\", [W(400)]), halt().";
+  test_support::ChildProcess erl(
+      {CPPNODE_ERL, "-name", beam, "-setcookie", std::string(cpp->config().cookie), "-noshell",
+       "-start_epmd", "false", "-erl_epmd_port", std::to_string(port), "-kernel",
+       "inet_dist_use_interface", "{127,0,0,2}", "-eval", script},
+      {{"ERL_EPMD_PORT", std::to_string(unused_epmd.port())}});
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  ASSERT_TRUE(erl.wait_stdout(
+      [](const std::string& out) { return out.find("echo") != std::string::npos; }, deadline))
+      << erl.stdout_text() << erl.stderr_text();
+  EXPECT_TRUE(testing::wait_until([&] { return cpp->connected_nodes().empty(); }));
+  cpp->connect(Atom(beam));
+  ASSERT_TRUE(erl.wait_exit(deadline)) << erl.stderr_text();
+  const std::string out = erl.stdout_text();
+  EXPECT_NE(out.find("in pong"), std::string::npos) << out << erl.stderr_text();
+  EXPECT_NE(out.find("echo hello"), std::string::npos) << out;
+  EXPECT_NE(out.find("back ok"), std::string::npos) << out;
+  EXPECT_EQ(unused_epmd.names().find("cpp"), std::string::npos) << unused_epmd.names();
 }
 
 TEST(LiveConnect, UnreachableNodeGivesNoconnection) {

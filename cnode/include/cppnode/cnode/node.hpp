@@ -66,6 +66,14 @@ struct NodeConfig {
   codec::DecodeOptions decode;
   /// Start `epmd -daemon` at `start()` when none answers on `epmd_port`, as `erl` does.
   bool start_epmd = false;
+  /// Whether the node registers with epmd. Off (clusters without epmd, as in containers), no
+  /// one can look the node up: peers reach it at a port they know (`erl_epmd_port`), and its
+  /// creation is random, as a BEAM node's without epmd.
+  bool register_with_epmd = true;
+  /// OTP's `-erl_epmd_port N` convention for clusters without epmd: every node listens on port
+  /// N, so other nodes are reached at N on their host without asking epmd, and this node
+  /// listens on N unless `listen_port` says otherwise.
+  std::optional<std::uint16_t> erl_epmd_port;
   /// Whether peers are offered DFLAG_DIST_MONITOR and DFLAG_DIST_MONITOR_NAME (monitors across
   /// connections). Off, a BEAM caller sends one packet per `GenServer.call` instead of three (it
   /// keeps the call's monitor to itself: no MONITOR_P, no DEMONITOR_P). The node still ends such
