@@ -81,9 +81,10 @@ void add_options(CLI::App& cli, Options& o) {
                  "says otherwise) and reach every other node at port N of its host, without epmd")
       ->check(CLI::Range(1, 65535));
   cli.add_option("--proto-dist", o.proto_dist,
-                 "inet_tls: distribution over TLS, as erl -proto_dist inet_tls (every peer "
-                 "must use it too); needs the --ssl-* files")
-      ->check(CLI::IsMember({"inet_tcp", "inet_tls"}))
+                 "As erl -proto_dist: inet_tls is distribution over TLS (every peer must use "
+                 "it too; needs the --ssl-* files); inet6_tcp and inet6_tls the same over "
+                 "IPv6 (with an IPv6 --listen-address such as ::1 or ::)")
+      ->check(CLI::IsMember({"inet_tcp", "inet_tls", "inet6_tcp", "inet6_tls"}))
       ->capture_default_str();
   // Named after the ssl_dist_optfile options they stand for; one set serves both directions.
   cli.add_option("--ssl-certfile", o.ssl_certfile, "PEM certificate this node presents (certfile)")

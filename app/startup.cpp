@@ -48,9 +48,12 @@ std::error_code invalid(std::string& message, std::string text) {
 std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::string& message) {
   if (!o.name.empty()) {
     const auto at = o.name.find('@');
-    if (at == std::string::npos || o.name.find('.', at) == std::string::npos) {
-      return invalid(message, "--name needs NAME@HOST with a fully qualified (dotted) host, got '" +
-                                  o.name + "'");
+    // A long name's host is fully qualified (dotted) or an IPv6 literal (cpp@::1).
+    if (at == std::string::npos || o.name.find_first_of(".:", at) == std::string::npos) {
+      return invalid(message,
+                     "--name needs NAME@HOST with a fully qualified (dotted) host or an IPv6 "
+                     "address, got '" +
+                         o.name + "'");
     }
     if (!valid_alive(o.name.substr(0, at))) {
       return invalid(message, "node name '" + o.name.substr(0, at) +
@@ -97,9 +100,11 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.start_epmd = !o.no_epmd;  // like erl: start `epmd -daemon` when none answers
   config.register_with_epmd = !o.no_epmd;
   if (o.erl_epmd_port != 0) config.erl_epmd_port = o.erl_epmd_port;
-  if (o.proto_dist == "inet_tls") {
+  config.ipv6 = o.proto_dist.starts_with("inet6_");
+  if (o.proto_dist.ends_with("_tls")) {
     if (o.ssl_certfile.empty() || o.ssl_keyfile.empty()) {
-      return invalid(message, "--proto-dist inet_tls needs --ssl-certfile and --ssl-keyfile");
+      return invalid(message,
+                     "--proto-dist " + o.proto_dist + " needs --ssl-certfile and --ssl-keyfile");
     }
     config.tls = cnode::TlsConfig{.certfile = o.ssl_certfile,
                                   .keyfile = o.ssl_keyfile,

@@ -74,8 +74,16 @@ void Handshake::start_tls(bool server, std::function<void()> next) {
   socket_ = DistSocket(std::move(socket_.tcp()), *context);
   SSL* ssl = socket_.tls().native_handle();
   if (!server && node_.config.tls->check_server_name) {
-    SSL_set_tlsext_host_name(ssl, peer_host_.c_str());
-    SSL_set1_host(ssl, peer_host_.c_str());
+    // An IP literal as host (cpp@::1) is checked against the certificate's IP names and sent
+    // without SNI, which carries DNS names only.
+    error_code not_ip;
+    asio::ip::make_address(peer_host_, not_ip);
+    if (not_ip) {
+      SSL_set_tlsext_host_name(ssl, peer_host_.c_str());
+      SSL_set1_host(ssl, peer_host_.c_str());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), peer_host_.c_str());
+    }
   }
   socket_.tls().async_handshake(
       server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
@@ -232,7 +240,7 @@ void Handshake::resolve() {
     // No epmd in this cluster: every node listens on the agreed port.
     const std::uint16_t port = *node_.config.erl_epmd_port;
     resolver_.async_resolve(
-        tcp::v4(), peer_host_, std::to_string(port),
+        node_.config.ipv6 ? tcp::v6() : tcp::v4(), peer_host_, std::to_string(port),
         asio::bind_executor(
             strand_, [self = shared_from_this()](const error_code& ec,
                                                  const tcp::resolver::results_type& r) {
@@ -245,7 +253,7 @@ void Handshake::resolve() {
     return;
   }
   resolver_.async_resolve(
-      tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
+      node_.config.ipv6 ? tcp::v6() : tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
       asio::bind_executor(strand_, [self = shared_from_this()](
                                        const error_code& ec, const tcp::resolver::results_type& r) {
         if (ec || self->aborted_) {

@@ -50,7 +50,7 @@ TEST_F(LiveBasic, EchoByRegisteredNameAndByPid) {
                       "} ! {self(), <<\"hi\">>}, "
                       "receive {echo, P, M} -> put(echo, P), M after 5000 -> timeout end."),
             "<<\"hi\">>");
-  EXPECT_EQ(beam.eval("node(get(echo))."), cpp.name());
+  EXPECT_EQ(beam.eval("node(get(echo))."), cpp.printed());
   EXPECT_EQ(beam.eval("get(echo) ! {self(), [1, 2.5, #{a => \"x\"}]}, "
                       "receive {echo, _, M} -> M after 5000 -> timeout end."),
             "[1,2.5,#{a => \"x\"}]");

@@ -46,7 +46,8 @@ TEST(LiveConnect, ConnectsOutExplicitlyAndOnDemand) {
   // No connect call: sending connects, queueing the message meanwhile.
   cpp->send(probe->self(), Atom("evaler"), Atom(second.node_name()),
             codec::tuple(Atom("from"), probe->self()));
-  EXPECT_EQ(second.eval("receive do {:from, p} -> node(p) after 5000 -> :timeout end"), cpp.name());
+  EXPECT_EQ(second.eval("receive do {:from, p} -> node(p) after 5000 -> :timeout end"),
+            cpp.printed());
   EXPECT_TRUE(connected_to(cpp.node(), second.node_name()));
 }
 
@@ -127,6 +128,31 @@ TEST(LiveConnect, WithoutEpmdEveryNodeIsReachedAtTheAgreedPort) {
   EXPECT_NE(out.find("echo hello"), std::string::npos) << out;
   EXPECT_NE(out.find("back ok"), std::string::npos) << out;
   EXPECT_EQ(unused_epmd.names().find("cpp"), std::string::npos) << unused_epmd.names();
+}
+
+// IPv6 distribution against `erl -proto_dist inet6_tcp`, with IPv6 literals as hosts
+// (`name@::1`): epmd over ::1, both directions, and the connection really on ::1.
+TEST(LiveConnect, Ipv6BothWaysWithIpv6LiteralNames) {
+  Epmd epmd;
+  BeamNode out(epmd, {.name_prefix = "v6out", .ipv6 = true});
+  LiveNode cpp(epmd, [&](NodeConfig& c) {
+    c.node_name = test_support::unique_name("cpp") + "@::1";
+    c.listen_address = "::1";
+    c.ipv6 = true;
+    c.connect = {out.node_name()};
+  });
+  cpp->register_name(Atom("echo"), cpp->spawn(std::make_shared<EchoProcess>(cpp.node())));
+  EXPECT_EQ(out.eval("init:get_argument(proto_dist)."), "{ok,[[\"inet6_tcp\"]]}");
+  EXPECT_TRUE(testing::wait_until(
+      [&] { return out.eval("lists:member(" + cpp.atom() + ", nodes(hidden)).") == "true"; }));
+  const std::string peer_address = "{ok, {A, _}} = inet:peername(proplists:get_value(" +
+                                   cpp.atom() + ", erlang:system_info(dist_ctrl))), A.";
+  EXPECT_EQ(out.eval(peer_address), "{0,0,0,0,0,0,0,1}");
+  EXPECT_EQ(out.eval("gen_server:call({echo, " + cpp.atom() + "}, hello)."), "hello");
+  BeamNode in(epmd, {.name_prefix = "v6in", .ipv6 = true});
+  EXPECT_EQ(in.eval("net_adm:ping(" + cpp.atom() + ")."), "pong");
+  EXPECT_EQ(in.eval(peer_address), "{0,0,0,0,0,0,0,1}");
+  EXPECT_EQ(in.eval("gen_server:call({echo, " + cpp.atom() + "}, hello)."), "hello");
 }
 
 TEST(LiveConnect, UnreachableNodeGivesNoconnection) {

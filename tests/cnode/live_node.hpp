@@ -75,6 +75,16 @@ class LiveNode {
   [[nodiscard]] std::string name() const { return std::string(node_.name().name()); }
   /// The node name as an Erlang atom literal.
   [[nodiscard]] std::string atom() const { return "'" + name() + "'"; }
+  /// The node name as a BEAM node prints it (`~p`): quoted unless it is a plain atom
+  /// (`cpp_1@vm`; `'cpp_1@::1'` and `'cpp_1@127.0.0.3'` are quoted).
+  [[nodiscard]] std::string printed() const {
+    const std::string n = name();
+    const bool plain = !n.empty() && n[0] >= 'a' && n[0] <= 'z' &&
+                       n.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                           "0123456789_@") == std::string::npos;
+    return plain ? n : atom();
+  }
 
  private:
   static NodeConfig make_config(const test_support::Epmd& epmd,
@@ -85,6 +95,11 @@ class LiveNode {
     c.listen_address = "127.0.0.1";
     c.epmd_port = epmd.port();
     c.threads = 2;
+    if (test_support::dist_ipv6()) {
+      c.node_name = test_support::unique_name("cpp") + "@::1";
+      c.listen_address = "::1";
+      c.ipv6 = true;
+    }
     if (test_support::dist_tls()) {
       const auto& certs = test_support::tls_certs();
       c.tls = TlsConfig{

@@ -60,7 +60,7 @@ TEST_F(LiveSignals, BeamMonitorOfCppProcessGetsTheExitReason) {
             "{shutdown,bye}");
   EXPECT_EQ(beam.eval("R2 = get(r2), receive {'DOWN', R2, process, O, W2} -> {O, W2} after 5000 "
                       "-> timeout end."),
-            "{{watched," + cpp.name() + "},{shutdown,bye}}");
+            "{{watched," + cpp.printed() + "},{shutdown,bye}}");
 }
 
 TEST_F(LiveSignals, MonitorAndLinkOfDeadCppPidAnswerNoproc) {
@@ -75,7 +75,7 @@ TEST_F(LiveSignals, MonitorAndLinkOfDeadCppPidAnswerNoproc) {
   EXPECT_EQ(beam.eval("erlang:monitor(process, {no_such_name, " + cpp.atom() +
                       "}), receive "
                       "{'DOWN', _, process, O, R} -> {O, R} after 5000 -> timeout end."),
-            "{{no_such_name," + cpp.name() + "},noproc}");
+            "{{no_such_name," + cpp.printed() + "},noproc}");
   EXPECT_EQ(beam.eval("process_flag(trap_exit, true), P = " + pid +
                       ", link(P), receive "
                       "{'EXIT', P, R} -> R after 5000 -> timeout end."),

@@ -52,7 +52,7 @@ class LiveServers : public ::testing::Test {
         "case global:whereis_name(" + name + ") of P when is_pid(P) -> node(P); _ -> none end.";
     const std::string elixir =
         "case :global.whereis_name(:" + name + ") do p when is_pid(p) -> node(p); _ -> :none end";
-    return wait_until([&] { return beam.eval(&beam == &ex ? elixir : erl) == cpp.name(); });
+    return wait_until([&] { return beam.eval(&beam == &ex ? elixir : erl) == cpp.printed(); });
   }
 
   Epmd epmd;

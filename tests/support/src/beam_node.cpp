@@ -77,12 +77,18 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
       }
     }
   }
+  const bool ipv6 = o.ipv6 || dist_ipv6();
   std::vector<std::string> erl_args{"-start_epmd", "false", "-kernel", "inet_dist_use_interface",
-                                    "{127,0,0,1}"};
+                                    ipv6 ? "{0,0,0,0,0,0,0,1}" : "{127,0,0,1}"};
   if (o.tls_cert.empty() ? dist_tls() : o.tls_cert != "tcp") {
-    const auto tls = tls_erl_args(o.tls_cert.empty() ? "node" : o.tls_cert, o.tls_ca);
+    auto tls = tls_erl_args(o.tls_cert.empty() ? "node" : o.tls_cert, o.tls_ca);
+    if (ipv6) tls[1] = "inet6_tls";
     erl_args.insert(erl_args.end(), tls.begin(), tls.end());
+  } else if (ipv6) {
+    erl_args.insert(erl_args.end(), {"-proto_dist", "inet6_tcp"});
   }
+  const std::string name_flag = ipv6 ? "-name" : "-sname";
+  const std::string name = ipv6 ? sname + "@::1" : sname;
   erl_args.insert(erl_args.end(), extra.begin(), extra.end());
   std::vector<std::string> argv;
   if (root.empty()) {
@@ -101,7 +107,7 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
   }
   if (o.kind == BeamKind::erlang) {
     argv.insert(argv.end(),
-                {"-noshell", "-sname", sname, "-setcookie", o.cookie, "-pa", loop_ebin});
+                {"-noshell", name_flag, name, "-setcookie", o.cookie, "-pa", loop_ebin});
     if (o.hidden) {
       argv.emplace_back("-hidden");
     }
@@ -109,8 +115,8 @@ std::vector<std::string> command_line(const BeamOptions& o, const std::string& s
     argv.insert(argv.end(), {"-eval", "cppnode_eval_loop:run(erlang)"});
     return argv;
   }
-  argv.insert(argv.end(),
-              {"--sname", sname, "--cookie", o.cookie, "--erl", join(erl_args), "-pa", loop_ebin});
+  argv.insert(argv.end(), {"-" + name_flag, name, "--cookie", o.cookie, "--erl", join(erl_args),
+                           "-pa", loop_ebin});
   if (o.hidden) {
     argv.emplace_back("--hidden");
   }
@@ -128,7 +134,8 @@ std::string otp_root() {
 BeamNode::BeamNode(const Epmd& epmd, BeamOptions options)
     : options_(std::move(options)),
       sname_(unique_name(options_.name_prefix)),
-      node_name_(sname_ + "@" + short_hostname()) {
+      node_name_(sname_ + "@" +
+                 (options_.ipv6 || dist_ipv6() ? std::string("::1") : short_hostname())) {
   process_ = std::make_unique<ChildProcess>(command_line(options_, sname_, otp_root(), epmd.port()),
                                             std::vector<std::pair<std::string, std::string>>{
                                                 {"ERL_EPMD_PORT", std::to_string(epmd.port())}});

@@ -60,8 +60,9 @@ Epmd::Epmd() {
   for (int attempt = 0; attempt < attempts; ++attempt) {
     const std::uint16_t port = free_tcp_port();
     auto child = std::make_unique<ChildProcess>(
+        // IPv6 loopback too, for the IPv6 distribution tests (epmd takes a list).
         std::vector<std::string>{CPPNODE_TEST_EPMD, "-port", std::to_string(port), "-address",
-                                 "127.0.0.1"},
+                                 "127.0.0.1,::1"},
         std::vector<std::pair<std::string, std::string>>{{"ERL_EPMD_PORT", std::to_string(port)}});
     const auto deadline = ChildProcess::Clock::now() + start_timeout;
     while (child->running() && ChildProcess::Clock::now() < deadline) {

@@ -42,6 +42,11 @@ bool dist_tls() {
   return dist != nullptr && std::string(dist) == "tls";
 }
 
+bool dist_ipv6() {
+  const char* dist = std::getenv("CPPNODE_TEST_DIST");
+  return dist != nullptr && std::string(dist) == "ipv6";
+}
+
 std::string TlsCerts::pem(const std::string& name) const { return host_dir + "/" + name + ".pem"; }
 std::string TlsCerts::key(const std::string& name) const { return host_dir + "/" + name + ".key"; }
 std::string TlsCerts::ca(const std::string& name) const { return pem(name); }

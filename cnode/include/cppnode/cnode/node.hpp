@@ -89,6 +89,11 @@ struct NodeConfig {
   /// busy peers (a local client) the node reads larger batches and costs them fewer context
   /// switches; when the machine is busy a wake-up may wait for the running process's time slice.
   bool batch_scheduling = false;
+  /// Distribution over IPv6, as `erl -proto_dist inet6_tcp` (or `inet6_tls` with `tls`): peers'
+  /// hosts are resolved to IPv6 addresses, and their epmd asked over IPv6. Listen on an IPv6
+  /// `listen_address` ("::1", or "::" for every address). Node names may carry an IPv6 literal
+  /// as host (`cpp@::1`), as the BEAM's do.
+  bool ipv6 = false;
   /// Distribution over TLS (nullopt: plain TCP, `inet_tcp`). A plain-TCP peer cannot connect to
   /// a TLS node, nor the reverse: each side drops the other in its handshake.
   std::optional<TlsConfig> tls;

@@ -31,6 +31,9 @@ struct BeamOptions {
   /// ("node", "wrongca", "expired", "nosan"), trusting the CA `tls_ca`.
   std::string tls_cert{};
   std::string tls_ca = "ca";
+  /// Distribution over IPv6 (`-proto_dist inet6_tcp`, or `inet6_tls` with TLS) on ::1, with the
+  /// long name `<prefix>@::1`.
+  bool ipv6 = false;
   /// Extra `erl` arguments (for elixir nodes they go through `--erl`).
   std::vector<std::string> erl_args{};
   /// How long the node may take to boot and answer its first eval.

@@ -10,6 +10,9 @@ namespace cppnode::test_support {
 /// tests). Then every BeamNode starts with `-proto_dist inet_tls`, every LiveNode and cppnode
 /// child with TLS, all with the certificates of `tls_certs()`.
 bool dist_tls();
+/// Whether the live suites run over IPv6: CPPNODE_TEST_DIST=ipv6 (ctest's Ipv6.* tests). Then
+/// every BeamNode runs `-proto_dist inet6_tcp` as `<prefix>@::1`, every LiveNode IPv6 on ::1.
+bool dist_ipv6();
 
 /// The test certificates (tests/support/make_tls_certs.sh), made once per test process in a
 /// directory under the OTP chroot's /tmp (or /tmp), removed at exit.
