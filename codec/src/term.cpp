@@ -560,6 +560,14 @@ std::weak_ordering erlang_compare(const Term& a, const Term& b) {
   return detail::compare(a, b, detail::NumberOrder::erlang);
 }
 
+bool erlang_equal(const Term& a, const Term& b) {
+  return std::is_eq(detail::compare(a, b, detail::NumberOrder::erlang));
+}
+
+std::strong_ordering map_key_compare(const Term& a, const Term& b) {
+  return detail::compare(a, b, detail::NumberOrder::exact);
+}
+
 // NOLINTNEXTLINE(bugprone-exception-escape): std::visit cannot throw here (see the declaration).
 std::size_t Term::hash() const noexcept {
   return std::visit(

@@ -3,8 +3,8 @@
 // map, any other call → {error, unknown_request}; cast {delete, K}, other casts ignored.
 #include <spdlog/spdlog.h>
 
+#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
-#include "cppnode/servers/term_map.hpp"
 
 namespace cppnode::servers::examples {
 
@@ -56,7 +56,7 @@ class ErlKVStore final : public GenServer {
   }
 
  private:
-  TermMap map_;
+  codec::TermMap map_;
 };
 
 }  // namespace

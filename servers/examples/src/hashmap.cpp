@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hashmap (seed 004), started empty: {get, K} → value or nil, {get, K, Default}, {get_all} →
 // the map, {update, K, V} and {put, K, V} → ok, cast {delete, K}. No catch-all clauses.
+#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
-#include "cppnode/servers/term_map.hpp"
 
 namespace cppnode::servers::examples {
 
@@ -47,7 +47,7 @@ class Hashmap final : public GenServer {
   }
 
  private:
-  TermMap map_;
+  codec::TermMap map_;
 };
 
 }  // namespace

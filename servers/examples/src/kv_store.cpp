@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // KVStore (Elixir, seed 000): {put, K, V} → ok, {get, K} → the value or nil, keys → Map.keys
 // order, cast {delete, K}. No catch-all clauses: anything else exits with function_clause.
+#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
-#include "cppnode/servers/term_map.hpp"
 
 namespace cppnode::servers::examples {
 
@@ -51,7 +51,7 @@ class KVStore final : public GenServer {
   }
 
  private:
-  TermMap map_;
+  codec::TermMap map_;
 };
 
 }  // namespace

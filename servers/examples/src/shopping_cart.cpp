@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/arith.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
-#include "cppnode/servers/term_map.hpp"
 
 namespace cppnode::servers::examples {
 

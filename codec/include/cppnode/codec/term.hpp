@@ -152,10 +152,12 @@ class Term {
   /// The empty list `[]`.
   Term() : value_(List{}) {}
   Term(std::int64_t v) : value_(v) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTBEGIN(google-explicit-constructor)
   template <class I>
   requires(std::is_integral_v<I> && !std::is_same_v<I, bool> && !std::is_same_v<I, std::int64_t> &&
            (sizeof(I) < sizeof(std::int64_t) || std::is_signed_v<I>)) Term(I v)
-      : value_(static_cast<std::int64_t>(v)) {}  // NOLINT(google-explicit-constructor)
+      : value_(static_cast<std::int64_t>(v)) {}
+  // NOLINTEND(google-explicit-constructor)
   /// Unsigned 64-bit values above INT64_MAX become a BigInt.
   Term(std::uint64_t v);         // NOLINT(google-explicit-constructor)
   Term(double v) : value_(v) {}  // NOLINT(google-explicit-constructor)
@@ -236,6 +238,14 @@ class Term {
 /// Erlang's own term order (`<`, `==` of Erlang), where `1 == 1.0`: a weak order that `<=>`
 /// refines by putting integers before equal floats.
 std::weak_ordering erlang_compare(const Term& a, const Term& b);
+/// Erlang's `==`: like `=:=` except that numbers compare by value (`1 == 1.0`), also inside
+/// tuples, lists and map values (map keys still match exactly).
+bool erlang_equal(const Term& a, const Term& b);
+/// Erlang's map key order (OTP 25): the term order, except that every integer sorts before
+/// every float, also inside tuples, lists and maps (so `1 < 2 < 1.0 < 1.5`). This is the order
+/// of `maps:keys/1` and `Map.keys/1` for maps of up to 32 keys; larger maps list their keys in
+/// the runtime's internal hash order instead, which this does not reproduce.
+std::strong_ordering map_key_compare(const Term& a, const Term& b);
 
 /// Calls `f` with the held alternative.
 template <class F>

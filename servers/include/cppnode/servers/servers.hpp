@@ -2,6 +2,7 @@
 #pragma once
 
 // Everything needed to write, start and supervise C++ GenServers.
+#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/arith.hpp"
 #include "cppnode/servers/dest.hpp"
 #include "cppnode/servers/errors.hpp"
@@ -16,4 +17,3 @@
 #include "cppnode/servers/rpc.hpp"
 #include "cppnode/servers/start.hpp"
 #include "cppnode/servers/supervisor.hpp"
-#include "cppnode/servers/term_map.hpp"
