@@ -292,13 +292,7 @@ void Peer::do_attach(DistSocket& socket) {
     flush();
   }
   start_read();
-  tick_timer_.expires_after(node_.config.net_ticktime / 4);
-  tick_timer_.async_wait(asio::bind_executor(
-      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec) {
-          self->on_tick_timer();
-        }
-      }));
+  arm_tick_timer();
 }
 
 void Peer::fail(std::string reason) {
@@ -473,6 +467,10 @@ void Peer::on_tick_timer() {
     send_tick();
   }
   wrote_since_tick_ = false;
+  arm_tick_timer();
+}
+
+void Peer::arm_tick_timer() {
   tick_timer_.expires_after(node_.config.net_ticktime / 4);
   tick_timer_.async_wait(asio::bind_executor(
       strand_, [self = shared_from_this()](const boost::system::error_code& ec) {

@@ -155,6 +155,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   /// Handles every whole packet read so far; false if the connection failed.
   bool handle_packets();
   bool handle_packet(std::span<const std::uint8_t> packet);
+  // A quarter of net_ticktime, as dist_util's ticker.
+  void arm_tick_timer();
   void on_tick_timer();
   void send_tick();
 

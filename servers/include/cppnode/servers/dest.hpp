@@ -15,8 +15,8 @@ class Dest {
 
   Dest(codec::Pid pid) : kind_(Kind::pid), pid_(pid) {}  // NOLINT(google-explicit-constructor)
   /// A name registered on this node.
-  Dest(codec::Atom local_name)
-      : kind_(Kind::name), name_(local_name) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  Dest(codec::Atom local_name) : kind_(Kind::name), name_(local_name) {}
   /// `{Name, Node}`: a name registered on `node` (which may be this node).
   static Dest remote(codec::Atom name, codec::Atom node) {
     Dest d(name);

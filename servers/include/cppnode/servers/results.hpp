@@ -79,8 +79,8 @@ class InfoResult {
 /// Every InfoResult converts to a CallResult.
 class CallResult {
  public:
-  CallResult(InfoResult r)
-      : outcome_(std::move(r.outcome_)) {}  // NOLINT(google-explicit-constructor)
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  CallResult(InfoResult r) : outcome_(std::move(r.outcome_)) {}
 
   static CallResult reply(codec::Term reply, Timeout timeout = std::nullopt) {
     return CallResult({detail::Action::reply, timeout, std::move(reply), {}});
