@@ -3,108 +3,39 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <array>
-#include <boost/asio/signal_set.hpp>
 #include <csignal>
 
-#include "cppnode/cnode/cookie.hpp"
 #include "cppnode/cnode/echo.hpp"
-#include "cppnode/cnode/epmd.hpp"
+#include "cppnode/cnode/startup.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
 #include "cppnode/servers/operations.hpp"
 
 namespace cppnode::app {
-namespace {
-
-std::string short_hostname() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) {
-    return "localhost";
-  }
-  std::string host(buf.data());
-  if (auto dot = host.find('.'); dot != std::string::npos) {
-    host.resize(dot);
-  }
-  return host;
-}
-
-bool valid_alive(std::string_view alive) {
-  return !alive.empty() && alive.size() <= 255 && std::ranges::all_of(alive, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
-  });
-}
-
-std::error_code invalid(std::string& message, std::string text) {
-  message = std::move(text);
-  return std::make_error_code(std::errc::invalid_argument);
-}
-
-}  // namespace
 
 std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::string& message) {
-  if (!o.name.empty()) {
-    const auto at = o.name.find('@');
-    // A long name's host is fully qualified (dotted) or an IPv6 literal (cpp@::1).
-    if (at == std::string::npos || o.name.find_first_of(".:", at) == std::string::npos) {
-      return invalid(message,
-                     "--name needs NAME@HOST with a fully qualified (dotted) host or an IPv6 "
-                     "address, got '" +
-                         o.name + "'");
-    }
-    if (!valid_alive(o.name.substr(0, at))) {
-      return invalid(message, "node name '" + o.name.substr(0, at) +
-                                  "' may use only letters, digits, _ and -");
-    }
-    config.node_name = o.name;
-  } else {
-    std::string sname = o.sname.empty() ? "cppnode" : o.sname;
-    const auto at = sname.find('@');
-    if (at == std::string::npos) {
-      sname += "@" + short_hostname();
-    } else if (sname.find('.', at) != std::string::npos) {
-      return invalid(message, "--sname takes a short host without dots, got '" + sname + "'");
-    }
-    if (!valid_alive(sname.substr(0, sname.find('@')))) {
-      return invalid(message, "node name '" + sname.substr(0, sname.find('@')) +
-                                  "' may use only letters, digits, _ and -");
-    }
-    config.node_name = sname;
-  }
-  if (o.cookie) {
-    if (o.cookie->empty()) {
-      return invalid(message, "--cookie must not be empty");
-    }
-    config.cookie = *o.cookie;
-  } else {
-    std::string path;
-    if (auto ec = cnode::load_default_cookie(config.cookie, &path, &message)) {
-      return ec;
-    }
-    spdlog::info("using the cookie from {}", path);
-  }
-  if (auto ec = cnode::epmd_port_from_env(config.epmd_port, &message)) {
-    return ec;
-  }
+  const cnode::StartOptions start{.sname = o.sname.empty() ? "cppnode" : o.sname,
+                                  .name = o.name,
+                                  .cookie = o.cookie,
+                                  .connect = o.connect};
+  std::string cookie_file;
+  if (auto ec = cnode::make_node_config(start, config, &message, &cookie_file)) return ec;
+  if (!cookie_file.empty()) spdlog::info("using the cookie from {}", cookie_file);
   config.listen_port = o.port;
   config.listen_address = o.listen_address;
-  config.connect = o.connect;
   config.threads = o.threads;
   config.net_ticktime = std::chrono::seconds(o.net_ticktime_s);
   config.dist_buf_busy_limit = std::size_t{o.dist_buf_busy_limit_kib} * 1024;
   config.remote_monitors = o.remote_monitors == "full";
   config.batch_scheduling = o.scheduling == "batch";
-  config.start_epmd = !o.no_epmd;  // like erl: start `epmd -daemon` when none answers
+  config.start_epmd = !o.no_epmd;
   config.register_with_epmd = !o.no_epmd;
   if (o.erl_epmd_port != 0) config.erl_epmd_port = o.erl_epmd_port;
   config.ipv6 = o.proto_dist.starts_with("inet6_");
   if (o.proto_dist.ends_with("_tls")) {
     if (o.ssl_certfile.empty() || o.ssl_keyfile.empty()) {
-      return invalid(message,
-                     "--proto-dist " + o.proto_dist + " needs --ssl-certfile and --ssl-keyfile");
+      message = "--proto-dist " + o.proto_dist + " needs --ssl-certfile and --ssl-keyfile";
+      return std::make_error_code(std::errc::invalid_argument);
     }
     config.tls = cnode::TlsConfig{.certfile = o.ssl_certfile,
                                   .keyfile = o.ssl_keyfile,
@@ -167,17 +98,11 @@ int run(const Options& options) {
     spdlog::error("cannot start node {}: {}", node.config().node_name, message);
     return 1;
   }
-  boost::asio::signal_set signals(node.io(), SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-    if (ec) {
-      return;
-    }
-    spdlog::info("got {}: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    node.stop();
-  });
   start_services(node, options);
   spdlog::info("node {} is running (port {})", node.config().node_name, node.port());
-  node.run();
+  cnode::run_until_signal(node, [](int signal) {
+    spdlog::info("got {}: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  });
   spdlog::info("node {} stopped", node.config().node_name);
   return 0;
 }

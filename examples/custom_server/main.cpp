@@ -1,25 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // A node hosting one C++ GenServer of its own, the leaderboard, as `{:global, :leaderboard}` and
-// `{:leaderboard, node}`. Usage: leaderboard_node [--sname NAME[@HOST]] [--cookie C]
-// [--connect NODE]...  (no --cookie: ~/.erlang.cookie, as erl; ERL_EPMD_PORT is honoured).
-#include <unistd.h>
-
+// `{:leaderboard, node}`. Usage: leaderboard_node [--sname NAME[@HOST] | --name NAME@HOST]
+// [--cookie C] [--connect NODE]...  (no --cookie: ~/.erlang.cookie, as erl; ERL_EPMD_PORT is
+// honoured; see cppnode/cnode/startup.hpp).
 #include <algorithm>
-#include <array>
-#include <boost/asio/signal_set.hpp>
-#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include "cppnode/cnode/cookie.hpp"
-#include "cppnode/cnode/epmd.hpp"
-#include "cppnode/cnode/node.hpp"
+#include "cppnode/cnode/startup.hpp"
 #include "cppnode/servers/servers.hpp"
 
 using namespace cppnode::codec;
@@ -70,67 +63,26 @@ class Leaderboard final : public GenServer {
 
 namespace {
 
-std::string short_hostname() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "localhost";
-  std::string host(buf.data());
-  return host.substr(0, host.find('.'));
-}
-
-int usage(const char* why) {
-  std::fprintf(stderr,
-               "leaderboard_node: %s\nusage: leaderboard_node [--sname NAME[@HOST]] "
-               "[--cookie COOKIE] [--connect NODE]...\n",
-               why);
-  return 2;
+int fail(const std::string& why) {
+  std::fprintf(stderr, "leaderboard_node: %s\n", why.c_str());
+  return 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   cppnode::cnode::NodeConfig config;
-  std::string sname = "leaderboard";
-  const std::vector<std::string_view> args(argv + 1, argv + argc);
-  for (std::size_t i = 0; i < args.size(); i += 2) {
-    if (i + 1 == args.size()) return usage("an option without its value");
-    const std::string value(args[i + 1]);
-    if (args[i] == "--sname") {
-      sname = value;
-    } else if (args[i] == "--cookie") {
-      config.cookie = value;
-    } else if (args[i] == "--connect") {
-      config.connect.push_back(value);
-    } else {
-      return usage("unknown option");
-    }
+  std::string error;
+  if (cppnode::cnode::config_from_command_line(argc, argv, "leaderboard", config, &error)) {
+    return fail(error);
   }
-  config.node_name = sname.find('@') == std::string::npos ? sname + "@" + short_hostname() : sname;
-  std::string message;
-  if ((config.cookie.empty() &&
-       cppnode::cnode::load_default_cookie(config.cookie, nullptr, &message)) ||
-      cppnode::cnode::epmd_port_from_env(config.epmd_port, &message)) {
-    std::fprintf(stderr, "leaderboard_node: %s\n", message.c_str());
-    return 1;
-  }
-  config.start_epmd = true;  // as erl does when no epmd answers
-
   cppnode::cnode::Node node(std::move(config));
-  if (node.start(&message)) {
-    std::fprintf(stderr, "leaderboard_node: cannot start %s: %s\n", node.config().node_name.c_str(),
-                 message.c_str());
-    return 1;
-  }
+  if (node.start(&error)) return fail(error);
   if (!cppnode::servers::start(node, std::make_unique<Leaderboard>(),
                                {.local_name = "leaderboard"_a, .global_name = "leaderboard"_a})) {
-    std::fprintf(stderr, "leaderboard_node: the leaderboard did not start\n");
-    return 1;
+    return fail("the leaderboard did not start");
   }
-  boost::asio::signal_set signals(node.io(), SIGINT, SIGTERM);
-  signals.async_wait([&node](const boost::system::error_code& ec, int) {
-    if (!ec) node.stop();
-  });
   std::printf("leaderboard running on node %s\n", node.config().node_name.c_str());
   std::fflush(stdout);
-  node.run();
-  return 0;
+  cppnode::cnode::run_until_signal(node);
 }

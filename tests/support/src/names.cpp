@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -18,18 +17,6 @@ std::string unique_name(std::string_view prefix) {
   static std::atomic<unsigned> counter{0};
   return std::string(prefix) + "_" + std::to_string(::getpid()) + "_" +
          std::to_string(counter.fetch_add(1) + 1);
-}
-
-std::string short_hostname() {
-  std::array<char, 256> buf{};
-  if (::gethostname(buf.data(), buf.size() - 1) != 0) {
-    throw std::runtime_error(std::string("gethostname failed: ") + std::strerror(errno));
-  }
-  std::string host(buf.data());
-  if (auto dot = host.find('.'); dot != std::string::npos) {
-    host.resize(dot);
-  }
-  return host;
 }
 
 namespace {
