@@ -16,9 +16,9 @@
 
 #include "cppnode/cnode/echo.hpp"
 #include "cppnode/cnode/node.hpp"
+#include "cppnode/test_support/dist.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
-#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::cnode::testing {
 

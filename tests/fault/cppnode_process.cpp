@@ -10,8 +10,8 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "cppnode/test_support/dist.hpp"
 #include "cppnode/test_support/names.hpp"
-#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::fault_testing {
 namespace {
@@ -25,13 +25,10 @@ constexpr std::string_view running_marker = "is running (port ";
 
 CppNodeProcess::CppNodeProcess(const test_support::Epmd& epmd, std::string sname,
                                std::vector<std::string> args, Env env)
-    : node_name_(sname + "@" + test_support::short_hostname()) {
-  std::vector<std::string> argv{CPPNODE_EXECUTABLE, "--sname", sname, "--listen-address",
-                                "127.0.0.1"};
-  if (test_support::dist_tls()) {
-    const auto tls = test_support::tls_cppnode_args();
-    argv.insert(argv.end(), tls.begin(), tls.end());
-  }
+    : node_name_(test_support::cppnode_node_name(sname)) {
+  std::vector<std::string> argv{CPPNODE_EXECUTABLE};
+  const auto dist = test_support::cppnode_dist_args(sname);
+  argv.insert(argv.end(), dist.begin(), dist.end());
   argv.insert(argv.end(), args.begin(), args.end());
   env.emplace_back("ERL_EPMD_PORT", std::to_string(epmd.port()));
   std::string failures;

@@ -16,14 +16,14 @@
 
 namespace cppnode::fault_testing {
 
-/// The real `cppnode` executable as a child process on 127.0.0.1, registered with the fixture's
-/// epmd. Killed (SIGKILL) and reaped by PID in the destructor.
+/// The real `cppnode` executable as a child process on 127.0.0.1 (::1 in the IPv6 runs),
+/// registered with the fixture's epmd. Killed (SIGKILL) and reaped by PID in the destructor.
 class CppNodeProcess {
  public:
   using Clock = std::chrono::steady_clock;
   using Env = std::vector<std::pair<std::string, std::string>>;
 
-  /// Starts `cppnode --sname <sname> --listen-address 127.0.0.1 <args...>` and waits until it
+  /// Starts `cppnode <test_support::cppnode_dist_args(sname)> <args...>` and waits until it
   /// logs "is running". The name can stay taken in epmd for a moment after the previous holder
   /// was killed, so a refused start is retried. Throws std::runtime_error (with the node's
   /// stderr) if it does not come up.
@@ -34,7 +34,7 @@ class CppNodeProcess {
   CppNodeProcess& operator=(const CppNodeProcess&) = delete;
 
   [[nodiscard]] pid_t pid() const noexcept { return process_->pid(); }
-  /// `sname@host`.
+  /// `sname@host` (`sname@::1` in the IPv6 runs).
   [[nodiscard]] const std::string& node_name() const noexcept { return node_name_; }
   /// The node name as a quoted Erlang atom literal.
   [[nodiscard]] std::string atom() const { return "'" + node_name_ + "'"; }

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "cppnode/test_support/tls.hpp"
+#include "cppnode/test_support/dist.hpp"
 #include "fault_fixture.hpp"
 
 namespace cppnode::fault_testing {

@@ -10,6 +10,7 @@
 #include "cppnode/servers/servers.hpp"
 #include "cppnode/test_support/beam_node.hpp"
 #include "cppnode/test_support/child_process.hpp"
+#include "cppnode/test_support/dist.hpp"
 #include "cppnode/test_support/names.hpp"
 #include "live_node.hpp"
 
@@ -154,8 +155,7 @@ TEST_F(LivePg, MembersOfAKilledBeamNodeAreDropped) {
 }
 
 TEST_F(LivePg, MembersOfAKilledCNodeAreDropped) {
-  const std::string name =
-      test_support::unique_name("pgcnode") + "@" + test_support::short_hostname();
+  const std::string name = test_support::cppnode_node_name(test_support::unique_name("pgcnode"));
   test_support::ChildProcess other({CPPNODE_PG_MEMBER_NODE, name, erl.cookie(),
                                     std::to_string(epmd.port()), erl.node_name(), "gone", "5"},
                                    {});

@@ -2,7 +2,7 @@
 // A C node of its own for the pg tests that kill one (kill -9 leaves no chance to leave):
 //   cppnode_pg_member_node NODE_NAME COOKIE EPMD_PORT CONNECT_TO GROUP COUNT
 // starts the scope `pg`, joins COUNT idle processes to the atom GROUP, connects to CONNECT_TO,
-// prints "ready" and runs until killed.
+// prints "ready" and runs until killed. A NODE_NAME at ::1 (the IPv6 runs) puts it on IPv6.
 #include <iostream>
 #include <memory>
 #include <string>
@@ -33,6 +33,10 @@ int main(int argc, char** argv) {
   config.cookie = argv[2];
   config.epmd_port = static_cast<std::uint16_t>(std::stoi(argv[3]));
   config.listen_address = "127.0.0.1";
+  if (config.node_name.ends_with("@::1")) {  // the IPv6 runs (CPPNODE_TEST_DIST=ipv6)
+    config.listen_address = "::1";
+    config.ipv6 = true;
+  }
   config.connect = {argv[4]};
   cnode::Node node(config);
   std::string message;

@@ -2,7 +2,9 @@
 # Makes the certificates of the TLS distribution tests, PEM, EC prime256v1 (OTP 25, 27 and 29
 # take them), in about half a second:
 #   ca.pem/.key          the test CA
-#   node.pem/.key        signed by it, naming the host: DNS:<hostname -s>, DNS:localhost, IP:127.0.0.1
+#   node.pem/.key        signed by it, naming the host: DNS:<hostname -s>, DNS:localhost,
+#                        IP:127.0.0.1, IP:::1, and DNS:::1 (a BEAM reaching `name@::1` over
+#                        inet6_tls checks the literal as a DNS name: ssl's verify_hostname)
 #   other_ca.pem/.key    another CA
 #   wrongca.pem/.key     a node certificate signed by the other CA
 #   expired.pem/.key     signed by the test CA, valid only in 2020
@@ -13,7 +15,7 @@ dir=${1:?usage: make_tls_certs.sh DIR}
 mkdir -p "$dir"
 cd "$dir"
 host=$(hostname -s)
-san="subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1"
+san="subjectAltName=DNS:$host,DNS:localhost,IP:127.0.0.1,IP:::1,DNS:::1"
 
 key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1.key" 2>/dev/null; }
 

@@ -10,9 +10,9 @@
 #include <system_error>
 
 #include "cppnode/test_support/child_process.hpp"
+#include "cppnode/test_support/dist.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
-#include "cppnode/test_support/tls.hpp"
 
 namespace cppnode::test_support {
 namespace {

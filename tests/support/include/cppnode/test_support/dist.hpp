@@ -14,6 +14,14 @@ bool dist_tls();
 /// every BeamNode runs `-proto_dist inet6_tcp` as `<prefix>@::1`, every LiveNode IPv6 on ::1.
 bool dist_ipv6();
 
+/// The options that start the cppnode executable (or another C node program) as `name` in this
+/// run's distribution: `--sname <name> --listen-address 127.0.0.1` (and the TLS options under
+/// CPPNODE_TEST_DIST=tls), or `--name <name>@::1 --listen-address ::1 --proto-dist inet6_tcp`
+/// under CPPNODE_TEST_DIST=ipv6.
+std::vector<std::string> cppnode_dist_args(const std::string& name);
+/// The node name those options give: `<name>@<short host>` or `<name>@::1`.
+std::string cppnode_node_name(const std::string& name);
+
 /// The test certificates (tests/support/make_tls_certs.sh), made once per test process in a
 /// directory under the OTP chroot's /tmp (or /tmp), removed at exit.
 struct TlsCerts {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cppnode/test_support/tls.hpp"
+#include "cppnode/test_support/dist.hpp"
 
 #include <chrono>
 #include <cstdlib>
@@ -45,6 +45,23 @@ bool dist_tls() {
 bool dist_ipv6() {
   const char* dist = std::getenv("CPPNODE_TEST_DIST");
   return dist != nullptr && std::string(dist) == "ipv6";
+}
+
+std::vector<std::string> cppnode_dist_args(const std::string& name) {
+  if (dist_ipv6()) {
+    return {"--name", cppnode_node_name(name), "--listen-address",
+            "::1",    "--proto-dist",          "inet6_tcp"};
+  }
+  std::vector<std::string> args{"--sname", name, "--listen-address", "127.0.0.1"};
+  if (dist_tls()) {
+    const auto tls = tls_cppnode_args();
+    args.insert(args.end(), tls.begin(), tls.end());
+  }
+  return args;
+}
+
+std::string cppnode_node_name(const std::string& name) {
+  return name + "@" + (dist_ipv6() ? std::string("::1") : short_hostname());
 }
 
 std::string TlsCerts::pem(const std::string& name) const { return host_dir + "/" + name + ".pem"; }
