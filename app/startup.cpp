@@ -13,6 +13,8 @@
 
 namespace cppnode::app {
 
+using namespace codec::literals;
+
 std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::string& message) {
   const cnode::StartOptions start{.sname = o.sname.empty() ? "cppnode" : o.sname,
                                   .name = o.name,
@@ -49,7 +51,7 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
 
 void start_services(cnode::Node& node, const Options& options) {
   // A diagnostic `echo` process, so a fresh node can be tried from iex at once.
-  node.register_name(codec::Atom("echo"), node.spawn(std::make_shared<cnode::EchoProcess>(node)));
+  node.register_name("echo"_a, node.spawn(std::make_shared<cnode::EchoProcess>(node)));
   // rex (`:rpc` into C++ functions: register yours in `functions`) and the `cppnode` stats server.
   auto functions = std::make_shared<servers::RpcFunctions>();
   servers::register_node_functions(functions, node, CPPNODE_VERSION);

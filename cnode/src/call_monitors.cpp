@@ -8,6 +8,8 @@
 
 namespace cppnode::cnode {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Pid;
 using codec::Reference;
@@ -22,10 +24,8 @@ struct Call {
 
 // {'$gen_call', {Pid, [alias | Mref]}, _}: the form of every gen call since OTP 24.
 std::optional<Call> call_of(const Term& message) {
-  static const Atom gen_call("$gen_call");
-  static const Atom alias("alias");
   const auto* t = message.get_if<codec::Tuple>();
-  if (t == nullptr || t->elements.size() != 3 || !t->elements[0].is_atom(gen_call.name())) {
+  if (t == nullptr || t->elements.size() != 3 || !t->elements[0].is_atom("$gen_call")) {
     return std::nullopt;
   }
   const auto* from = t->elements[1].get_if<codec::Tuple>();
@@ -34,7 +34,7 @@ std::optional<Call> call_of(const Term& message) {
   }
   const auto* tag = from->elements[1].get_if<codec::List>();
   if (tag == nullptr || tag->proper || tag->elements.size() != 2 ||
-      !tag->elements[0].is_atom(alias.name()) || !tag->elements[1].is<Reference>()) {
+      !tag->elements[0].is_atom("alias") || !tag->elements[1].is<Reference>()) {
     return std::nullopt;
   }
   return Call{from->elements[0].as<Pid>(), tag->elements[1].as<Reference>()};
@@ -53,7 +53,7 @@ void NodeImpl::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot
 void NodeImpl::answer_call_to_missing(const std::shared_ptr<Peer>& peer, const Term& target,
                                       const Term& message) {
   if (auto call = call_of(message)) {
-    send_call_down(Watcher{call->mref, call->caller, target, peer, true}, Term(Atom("noproc")));
+    send_call_down(Watcher{call->mref, call->caller, target, peer, true}, Term("noproc"_a));
   }
 }
 
@@ -63,9 +63,8 @@ void NodeImpl::send_call_down(const Watcher& w, const Term& reason) {
   const bool by_name = w.from_proc.is<Atom>();
   const Term object = by_name ? codec::tuple(w.from_proc, Term(name)) : w.from_proc;
   const Pid from = by_name ? Pid{name, 0, 0, creation.load()} : w.from_proc.as<Pid>();
-  w.peer->send(
-      OutAliasSend{from, w.ref, w.watcher,
-                   codec::tuple(Atom("DOWN"), Term(w.ref), Atom("process"), object, reason)});
+  w.peer->send(OutAliasSend{from, w.ref, w.watcher,
+                            codec::tuple("DOWN"_a, Term(w.ref), "process"_a, object, reason)});
 }
 
 void NodeImpl::forget_call(const Pid& server, const Reference& alias) {

@@ -5,6 +5,8 @@
 
 namespace cppnode::cnode {
 
+using namespace codec::literals;
+
 void EchoProcess::on_signal(Signal signal) {
   auto* m = std::get_if<MessageSignal>(&signal);
   if (m == nullptr) return;
@@ -13,8 +15,7 @@ void EchoProcess::on_signal(Signal signal) {
   codec::Term request;
   codec::Pid pid;
   codec::Term tag;
-  if (codec::match(m->message, Atom("$gen_call"), &from, &request) &&
-      codec::match(from, &pid, &tag)) {
+  if (codec::match(m->message, "$gen_call"_a, &from, &request) && codec::match(from, &pid, &tag)) {
     // OTP 24+ callers tag with [alias | Ref]: answer the alias, so a late reply is dropped.
     const auto* l = tag.get_if<codec::List>();
     codec::Term reply = codec::tuple(tag, std::move(request));
@@ -28,7 +29,7 @@ void EchoProcess::on_signal(Signal signal) {
   }
   codec::Term payload;
   if (codec::match(m->message, &pid, &payload)) {
-    node().send(self(), pid, codec::tuple(Atom("echo"), self(), std::move(payload)));
+    node().send(self(), pid, codec::tuple("echo"_a, self(), std::move(payload)));
   }
 }
 

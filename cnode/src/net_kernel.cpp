@@ -7,6 +7,8 @@
 
 namespace cppnode::cnode {
 
+using namespace codec::literals;
+
 void NetKernel::on_signal(Signal signal) {
   auto* msg = std::get_if<MessageSignal>(&signal);
   if (msg == nullptr) {
@@ -17,7 +19,7 @@ void NetKernel::on_signal(Signal signal) {
   // {'$gen_call', {From, Tag}, Request}
   Term from;
   Term request;
-  if (!codec::match(msg->message, Atom("$gen_call"), &from, &request)) {
+  if (!codec::match(msg->message, "$gen_call"_a, &from, &request)) {
     spdlog::debug("net_kernel: ignoring {}", codec::to_string(msg->message));
     return;
   }
@@ -26,11 +28,11 @@ void NetKernel::on_signal(Signal signal) {
   if (!codec::match(from, &caller, &tag)) {
     return;
   }
-  if (!codec::match(request, Atom("is_auth"), codec::_)) {
+  if (!codec::match(request, "is_auth"_a, codec::_)) {
     spdlog::debug("net_kernel: no answer for call {}", codec::to_string(request));
     return;
   }
-  Term reply = codec::tuple(tag, Atom("yes"));
+  Term reply = codec::tuple(tag, "yes"_a);
   // OTP 24+ callers tag with [alias | Ref]: answer the alias so a late reply is dropped by them.
   if (const auto* l = tag.get_if<codec::List>();
       l != nullptr && !l->proper && l->elements.size() == 2 && l->elements[0].is_atom("alias") &&

@@ -26,6 +26,8 @@
 
 namespace cppnode::cnode {
 
+using namespace codec::literals;
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
@@ -164,7 +166,7 @@ std::error_code NodeImpl::start(std::string* message) {
 
   auto kernel = std::make_shared<NetKernel>(owner);
   const auto kernel_pid = spawn(kernel);
-  owner.register_name(codec::Atom("net_kernel"), kernel_pid);
+  owner.register_name("net_kernel"_a, kernel_pid);
 
   accept_next();
   if (config.register_with_epmd) {
@@ -356,7 +358,7 @@ void NodeImpl::stop() {
         }
       }
     }
-    const codec::Term shutdown{codec::Atom("shutdown")};
+    const codec::Term shutdown{"shutdown"_a};
     for (const auto& slot : procs.snapshot()) {
       exit_process(slot->process->self(), shutdown);
     }

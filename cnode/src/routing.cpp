@@ -12,6 +12,8 @@
 #include "node_impl.hpp"
 
 namespace cppnode::cnode {
+
+using namespace codec::literals;
 namespace {
 
 using codec::Atom;
@@ -19,16 +21,12 @@ using codec::Pid;
 using codec::Reference;
 using codec::Term;
 
-const Atom& atom_normal() {
-  static const Atom a("normal");
-  return a;
-}
 const Term& noproc() {
-  static const Term t{Atom("noproc")};
+  static const Term t{"noproc"_a};
   return t;
 }
 const Term& noconnection() {
-  static const Term t{Atom("noconnection")};
+  static const Term t{"noconnection"_a};
   return t;
 }
 bool is_atom(const Term& t, const Atom& a) {
@@ -82,11 +80,11 @@ void guarded(NodeImpl& node, const SlotPtr& slot, const char* what, F&& f) {
   } catch (const std::exception& e) {
     spdlog::error("process {} crashed in {}: {}", codec::to_string(Term(slot->process->self())),
                   what, e.what());
-    node.do_exit(slot, codec::tuple(Atom("cpp_exception"), codec::binary(e.what())));
+    node.do_exit(slot, codec::tuple("cpp_exception"_a, codec::binary(e.what())));
   } catch (...) {
     spdlog::error("process {} crashed in {} with a non-standard exception",
                   codec::to_string(Term(slot->process->self())), what);
-    node.do_exit(slot, codec::tuple(Atom("cpp_exception"), codec::binary("unknown")));
+    node.do_exit(slot, codec::tuple("cpp_exception"_a, codec::binary("unknown")));
   }
 }
 
@@ -273,7 +271,7 @@ void NodeImpl::overflowed(const SlotPtr& slot, std::size_t max) {
         describe(slot), max);
     return;
   }
-  Term reason = codec::tuple(Atom("mailbox_overflow"), static_cast<std::uint64_t>(max));
+  Term reason = codec::tuple("mailbox_overflow"_a, static_cast<std::uint64_t>(max));
   spdlog::warn(
       "process {} has {} messages waiting, its mailbox limit (policy exit): it exits with {} "
       "once its current callback returns",
@@ -741,17 +739,16 @@ void NodeImpl::receive_exit(const SlotPtr& slot, const codec::Pid& from, const c
     erase_link(*slot, from);
     if (p.trap_exit()) {
       invoke_signal(*this, slot, ExitSignal{Term(from), reason, true});
-    } else if (!is_atom(reason, atom_normal())) {
+    } else if (!is_atom(reason, "normal"_a)) {
       do_exit(slot, reason);
     }
     return;
   }
-  static const Atom kill("kill");
-  if (is_atom(reason, kill)) {
-    do_exit(slot, Term(Atom("killed")));
+  if (is_atom(reason, "kill"_a)) {
+    do_exit(slot, Term("killed"_a));
   } else if (p.trap_exit()) {
     invoke_signal(*this, slot, ExitSignal{Term(from), reason, false});
-  } else if (!is_atom(reason, atom_normal()) || from == p.self()) {
+  } else if (!is_atom(reason, "normal"_a) || from == p.self()) {
     do_exit(slot, reason);
   }
 }

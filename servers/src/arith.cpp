@@ -10,6 +10,8 @@
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Term;
 
 namespace {
@@ -111,8 +113,8 @@ bool is_number(const Term& t) {
 }
 
 [[noreturn]] void arith_error(const char* reason, const Term& a, const Term& b) {
-  throw ErlangError(codec::Atom(reason), codec::tuple(codec::Atom("erlang"), codec::Atom("+"),
-                                                      codec::list(a, b), codec::list()));
+  throw ErlangError(codec::Atom(reason),
+                    codec::tuple("erlang"_a, "+"_a, codec::list(a, b), codec::list()));
 }
 
 [[noreturn]] void badarith(const Term& a, const Term& b) { arith_error("badarith", a, b); }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cppnode/servers/dest.hpp"
 
-#include "atoms.hpp"
-
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Term;
 
@@ -14,7 +14,7 @@ std::optional<Dest> Dest::from_term(const Term& t) {
   if (tuple == nullptr || tuple->elements.size() != 2) return std::nullopt;
   const auto* first = tuple->elements[0].get_if<codec::Atom>();
   if (first == nullptr) return std::nullopt;
-  if (*first == detail::atoms().global) return global(tuple->elements[1]);
+  if (*first == "global"_a) return global(tuple->elements[1]);
   if (const auto* node = tuple->elements[1].get_if<codec::Atom>()) return remote(*first, *node);
   return std::nullopt;
 }
@@ -28,7 +28,7 @@ Term Dest::to_term() const {
     case Kind::global:
       break;
   }
-  return codec::tuple(detail::atoms().global, global_);
+  return codec::tuple("global"_a, global_);
 }
 
 }  // namespace cppnode::servers

@@ -3,10 +3,11 @@
 
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Term;
 
@@ -17,7 +18,7 @@ const codec::Reference* alias_of(const Term& tag) {
   const auto* l = tag.get_if<codec::List>();
   if (l == nullptr || l->proper || l->elements.size() != 2) return nullptr;
   const auto* a = l->elements[0].get_if<codec::Atom>();
-  if (a == nullptr || *a != detail::atoms().alias) return nullptr;
+  if (a == nullptr || *a != "alias"_a) return nullptr;
   return l->elements[1].get_if<codec::Reference>();
 }
 

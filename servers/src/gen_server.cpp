@@ -10,11 +10,12 @@
 #include <string>
 #include <typeinfo>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "server_process.hpp"
 
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Term;
 
@@ -37,13 +38,13 @@ CallResult GenServer::handle_call(const Term& request, const From& from) {
   // Elixir's `use GenServer` raises here; the exit reason names the request instead.
   spdlog::error("attempted to call GenServer {} but no handle_call/3 clause was provided",
                 codec::to_string(self()));
-  return stop(codec::tuple(detail::atoms().bad_call, request));
+  return stop(codec::tuple("bad_call"_a, request));
 }
 
 InfoResult GenServer::handle_cast(const Term& message) {
   spdlog::error("attempted to cast GenServer {} but no handle_cast/2 clause was provided",
                 codec::to_string(self()));
-  return stop(codec::tuple(detail::atoms().bad_cast, message));
+  return stop(codec::tuple("bad_cast"_a, message));
 }
 
 InfoResult GenServer::handle_info(const Term& message) {
@@ -68,7 +69,7 @@ cnode::Node& GenServer::node() const { return process().node(); }
 void GenServer::send(const Dest& dest, Term message) { process().send(dest, std::move(message)); }
 
 void GenServer::cast(const Dest& dest, Term message) {
-  process().send(dest, codec::tuple(detail::atoms().gen_cast, std::move(message)));
+  process().send(dest, codec::tuple("$gen_cast"_a, std::move(message)));
 }
 
 void GenServer::call(const Dest& dest, Term request, std::chrono::milliseconds timeout,

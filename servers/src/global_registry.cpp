@@ -10,11 +10,12 @@
 #include <unordered_map>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/servers/rpc.hpp"
 
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Atom;
 using codec::Term;
@@ -157,7 +158,7 @@ void GlobalRegistry::add_beam_node(Atom peer) {
   // Connect to the rest of the cluster too, so that another node is at hand to register
   // through if this one goes away.
   cnode::Node& n = node();
-  rpc(n, peer, Atom("erlang"), Atom("nodes"), codec::list(), options_.rpc_timeout,
+  rpc(n, peer, "erlang"_a, "nodes"_a, codec::list(), options_.rpc_timeout,
       [&n](const RpcOutcome& r) {
         if (!r.ok || !r.value.is_list()) return;
         for (const auto& other : r.value.list_elements()) {
@@ -195,7 +196,7 @@ void GlobalRegistry::ensure(const Term& name, std::optional<Atom> through) {
   const Atom via = *through;
   auto weak =
       std::weak_ptr<GlobalRegistry>(std::static_pointer_cast<GlobalRegistry>(shared_from_this()));
-  rpc(node(), via, Atom("global"), Atom("whereis_name"), codec::list(name), options_.rpc_timeout,
+  rpc(node(), via, "global"_a, "whereis_name"_a, codec::list(name), options_.rpc_timeout,
       [weak, name, generation, via](RpcOutcome r) {
         if (auto self = weak.lock()) {
           self->on_strand([name, generation, via, r = std::move(r)](GlobalRegistry& s) {
@@ -243,13 +244,13 @@ void GlobalRegistry::check_done(const Term& name, std::uint64_t generation, Atom
   const codec::Pid pid = e.pid;
   auto weak =
       std::weak_ptr<GlobalRegistry>(std::static_pointer_cast<GlobalRegistry>(shared_from_this()));
-  rpc(node(), through, Atom("global"), Atom("register_name_external"), codec::list(name, pid),
+  rpc(node(), through, "global"_a, "register_name_external"_a, codec::list(name, pid),
       options_.rpc_timeout, [weak, name, generation, through](RpcOutcome r) {
         if (auto self = weak.lock()) {
           self->on_strand([name, generation, through, r = std::move(r)](GlobalRegistry& s) {
             // A failed call shows as rpc:call shows it, {badrpc, Reason}, not as an answer.
             s.register_done(name, generation, through,
-                            r.ok ? r.value : codec::tuple(Atom("badrpc"), r.value));
+                            r.ok ? r.value : codec::tuple("badrpc"_a, r.value));
           });
         }
       });
@@ -313,7 +314,7 @@ void GlobalRegistry::drop_link(Atom through, const codec::Pid& pid) {
 void GlobalRegistry::fetch_name_server(Atom peer, std::optional<codec::Pid> unlink_pid) {
   auto weak =
       std::weak_ptr<GlobalRegistry>(std::static_pointer_cast<GlobalRegistry>(shared_from_this()));
-  rpc(node(), peer, Atom("erlang"), Atom("whereis"), codec::list(Atom("global_name_server")),
+  rpc(node(), peer, "erlang"_a, "whereis"_a, codec::list("global_name_server"_a),
       options_.rpc_timeout, [weak, peer, unlink_pid](RpcOutcome r) {
         const auto* server = r.value.get_if<codec::Pid>();
         if (!r.ok || server == nullptr) return;

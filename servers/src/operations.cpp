@@ -9,13 +9,12 @@
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
-
-const Atom cppnode_atom("cppnode");
-const Atom stats_atom("stats");
 
 Term count(std::uint64_t n) { return Term(n); }
 
@@ -30,9 +29,9 @@ Term mailboxes(const cnode::Node& node, std::size_t top) {
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     codec::Map m;
-    m.entries.emplace_back(Atom("pid"), procs[i].pid);
-    if (procs[i].name) m.entries.emplace_back(Atom("name"), *procs[i].name);
-    m.entries.emplace_back(Atom("queued"), count(procs[i].queued));
+    m.entries.emplace_back("pid"_a, procs[i].pid);
+    if (procs[i].name) m.entries.emplace_back("name"_a, *procs[i].name);
+    m.entries.emplace_back("queued"_a, count(procs[i].queued));
     out.emplace_back(std::move(m));
   }
   return codec::list_of(std::move(out));
@@ -40,11 +39,11 @@ Term mailboxes(const cnode::Node& node, std::size_t top) {
 
 class StatsServer final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("cppnode_stats"); }
+  [[nodiscard]] Atom module() const override { return "cppnode_stats"_a; }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
-    if (request == Term(stats_atom)) return reply(node_stats(node()));
+    if (request == Term("stats"_a)) return reply(node_stats(node()));
     return no_match();
   }
 };
@@ -58,16 +57,16 @@ Term node_stats(const cnode::Node& node, std::size_t top) {
   std::sort(nodes.begin(), nodes.end());
   const std::size_t connections = nodes.size();
   return codec::map({
-      {Atom("node"), node.name()},
-      {Atom("connections"), count(connections)},
-      {Atom("connected_nodes"), codec::list_of(std::move(nodes))},
-      {Atom("connections_total"), count(totals.connections)},
-      {Atom("processes"), count(totals.processes)},
-      {Atom("messages_in"), count(totals.messages_in)},
-      {Atom("messages_out"), count(totals.messages_out)},
-      {Atom("messages_refused"), count(totals.messages_refused)},
-      {Atom("atoms"), count(codec::atom_count())},
-      {Atom("mailboxes"), mailboxes(node, top)},
+      {"node"_a, node.name()},
+      {"connections"_a, count(connections)},
+      {"connected_nodes"_a, codec::list_of(std::move(nodes))},
+      {"connections_total"_a, count(totals.connections)},
+      {"processes"_a, count(totals.processes)},
+      {"messages_in"_a, count(totals.messages_in)},
+      {"messages_out"_a, count(totals.messages_out)},
+      {"messages_refused"_a, count(totals.messages_refused)},
+      {"atoms"_a, count(codec::atom_count())},
+      {"mailboxes"_a, mailboxes(node, top)},
   });
 }
 
@@ -76,29 +75,28 @@ std::unique_ptr<GenServer> make_stats_server() { return std::make_unique<StatsSe
 Supervisor::StartResult start_operations(cnode::Node& node,
                                          const std::shared_ptr<const RpcFunctions>& functions,
                                          std::function<void(const Term& reason)> on_give_up) {
-  const Atom rex("rex");
   std::vector<ChildSpec> children;
-  children.push_back(ChildSpec{rex, [functions] { return make_rex(functions); }, Restart::permanent,
-                               rex, std::nullopt});
+  children.push_back(ChildSpec{"rex"_a, [functions] { return make_rex(functions); },
+                               Restart::permanent, "rex"_a, std::nullopt});
   children.push_back(
-      ChildSpec{cppnode_atom, make_stats_server, Restart::permanent, cppnode_atom, std::nullopt});
+      ChildSpec{"cppnode"_a, make_stats_server, Restart::permanent, "cppnode"_a, std::nullopt});
   serve_rpc_spawns(node);
   SupervisorOptions options;
-  options.local_name = Atom("cppnode_ops_sup");
+  options.local_name = "cppnode_ops_sup"_a;
   options.on_give_up = std::move(on_give_up);
   return Supervisor::start(node, std::move(children), std::move(options));
 }
 
 void register_node_functions(const std::shared_ptr<RpcFunctions>& functions, cnode::Node& node,
                              const std::string& version) {
-  functions->register_function(cppnode_atom, stats_atom, 0,
+  functions->register_function("cppnode"_a, "stats"_a, 0,
                                [&node](const std::vector<Term>&) { return node_stats(node); });
   functions->register_function(
-      cppnode_atom, Atom("version"), 0,
+      "cppnode"_a, "version"_a, 0,
       [v = codec::binary(version)](const std::vector<Term>&) { return v; });
   // A weak reference: the table holds this function, which must not keep the table alive.
   functions->register_function(
-      cppnode_atom, Atom("functions"), 0,
+      "cppnode"_a, "functions"_a, 0,
       [weak = std::weak_ptr<RpcFunctions>(functions)](const std::vector<Term>&) -> Term {
         auto table = weak.lock();
         return table ? table->list() : codec::list();

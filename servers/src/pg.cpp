@@ -13,24 +13,13 @@
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Pid;
 using codec::Term;
 
 namespace {
-
-struct PgAtoms {
-  Atom discover{"discover"};
-  Atom sync{"sync"};
-  Atom join{"join"};
-  Atom leave{"leave"};
-  Atom gen_cast{"$gen_cast"};
-};
-
-const PgAtoms& atoms() {
-  static const PgAtoms a;
-  return a;
-}
 
 // Erlang's `From -- Remove`: one occurrence of each removed element goes.
 void subtract(std::vector<Pid>& from, const std::vector<Pid>& remove) {
@@ -115,7 +104,7 @@ std::shared_ptr<PgScope> PgScope::start(cnode::Node& node, Atom scope) {
   auto process = std::make_shared<PgScope>(node, scope);
   const Pid pid = node.spawn(process);
   if (!node.register_name(scope, pid)) {
-    node.exit_process(pid, Atom("kill"));
+    node.exit_process(pid, "kill"_a);
     throw std::logic_error("PgScope::start: the name '" + std::string(scope.name()) +
                            "' is registered already");
   }
@@ -164,7 +153,7 @@ void PgScope::rediscover_later() {
 // may have no such scope and may drop a connection that sends it what it did not ask for.
 void PgScope::on_node_event(const cnode::NodeEvent& event) {
   if (!event.up || event.hidden) return;
-  node().send(self(), scope_, event.node, codec::tuple(atoms().discover, self()));
+  node().send(self(), scope_, event.node, codec::tuple("discover"_a, self()));
 }
 
 void PgScope::on_exit(const Term& reason) {
@@ -194,7 +183,7 @@ void PgScope::notify(const Term& group, bool joined, const std::vector<Pid>& pid
   for (const auto& [ref, s] : state_->subscribers) {
     if (s.group && *s.group != group) continue;
     node().send(self(), s.pid,
-                codec::tuple(ref, joined ? atoms().join : atoms().leave, group, pid_list(pids)));
+                codec::tuple(ref, joined ? "join"_a : "leave"_a, group, pid_list(pids)));
   }
 }
 
@@ -224,7 +213,7 @@ void PgScope::join(const Term& group, const std::vector<Pid>& pids) {
     it->second.groups.push_back(group);
   }
   change(group, pids, {}, true);
-  send_to_peers(codec::tuple(atoms().join, self(), group,
+  send_to_peers(codec::tuple("join"_a, self(), group,
                              pids.size() == 1 ? Term(pids.front()) : pid_list(pids)));
 }
 
@@ -252,7 +241,7 @@ bool PgScope::leave(const Term& group, const std::vector<Pid>& pids) {
   }
   if (left.empty()) return false;
   change(group, {}, left, true);
-  send_to_peers(codec::tuple(atoms().leave, self(), pid_list(left), codec::list(group)));
+  send_to_peers(codec::tuple("leave"_a, self(), pid_list(left), codec::list(group)));
   return true;
 }
 
@@ -312,13 +301,12 @@ bool PgScope::demonitor(const codec::Reference& ref) {
 // ---- The protocol, on the strand ----
 
 void PgScope::on_message(const Term& message) {
-  const auto& a = atoms();
   Pid peer;
   Term x;
   Term y;
   Term sync;
-  if (codec::match(message, a.discover, &peer) ||
-      codec::match(message, a.discover, &peer, codec::Wildcard{})) {
+  if (codec::match(message, "discover"_a, &peer) ||
+      codec::match(message, "discover"_a, &peer, codec::Wildcard{})) {
     // OTP 29's scopes send {discover, Pid, Version}; a peer that discovered us with the
     // two-element form is kept at version 0, so it talks to us in the messages below.
     std::lock_guard lock(mutex_);
@@ -326,18 +314,19 @@ void PgScope::on_message(const Term& message) {
     for (const auto& [group, g] : state_->groups) {
       if (!g.local.empty()) local.push_back(codec::tuple(group, pid_list(g.local)));
     }
-    node().send(
-        self(), peer,
-        codec::tuple(a.gen_cast, codec::tuple(a.sync, self(), codec::list_of(std::move(local)))));
+    node().send(self(), peer,
+                codec::tuple("$gen_cast"_a,
+                             codec::tuple("sync"_a, self(), codec::list_of(std::move(local)))));
     if (!state_->peers.contains(Term(peer))) {
       state_->peers.emplace(Term(peer), State::Peer{node().monitor(self(), peer, peer.node), {}});
-      node().send(self(), peer, codec::tuple(a.discover, self()));
+      node().send(self(), peer, codec::tuple("discover"_a, self()));
     }
-  } else if (codec::match(message, a.gen_cast, &sync) && codec::match(sync, a.sync, &peer, &x)) {
+  } else if (codec::match(message, "$gen_cast"_a, &sync) &&
+             codec::match(sync, "sync"_a, &peer, &x)) {
     on_sync(peer, x);
-  } else if (codec::match(message, a.join, &peer, &x, &y)) {
+  } else if (codec::match(message, "join"_a, &peer, &x, &y)) {
     on_remote_change(peer, x, y, true);
-  } else if (codec::match(message, a.leave, &peer, &y, &x)) {
+  } else if (codec::match(message, "leave"_a, &peer, &y, &x)) {
     on_remote_change(peer, x, y, false);
   } else {
     spdlog::warn("pg scope {}: expected discover, sync, join or leave, got {}", scope_.name(),
@@ -414,7 +403,7 @@ void PgScope::on_down(const cnode::DownSignal& down) {
     const auto groups = std::move(it->second.groups);
     state_->local.erase(it);
     for (const Term& group : groups) change(group, {}, {pid}, true);
-    send_to_peers(codec::tuple(atoms().leave, self(), pid, codec::list_of(groups)));
+    send_to_peers(codec::tuple("leave"_a, self(), pid, codec::list_of(groups)));
     return;
   }
   if (auto it = state_->peers.find(down.object);

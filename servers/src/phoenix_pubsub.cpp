@@ -13,22 +13,16 @@
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Pid;
 using codec::Term;
 
 namespace {
 
-const Atom& forward_to_local() {
-  static const Atom a("forward_to_local");
-  return a;
-}
-
 // The module whose dispatch/3 Elixir nodes run for a plain broadcast.
-const Atom& default_dispatcher() {
-  static const Atom a("Elixir.Phoenix.PubSub");
-  return a;
-}
+Atom default_dispatcher() { return "Elixir.Phoenix.PubSub"_a; }
 
 // Elixir's Module.concat(Name, "Adapter") and the adapter's pool group names.
 std::vector<Atom> pool_groups(Atom name, unsigned pool_size) {
@@ -62,7 +56,7 @@ class PhoenixPubSub::Listener : public cnode::Process {
     codec::Binary topic;
     Term message;
     Atom dispatcher;
-    if (!codec::match(m->message, forward_to_local(), &topic, &message, &dispatcher)) {
+    if (!codec::match(m->message, "forward_to_local"_a, &topic, &message, &dispatcher)) {
       return;  // PG2Worker ignores anything else too
     }
     if (dispatcher != default_dispatcher()) pubsub->warn_dispatcher(dispatcher);
@@ -101,7 +95,7 @@ std::shared_ptr<PhoenixPubSub> PhoenixPubSub::start(cnode::Node& node, Options o
 
 PhoenixPubSub::~PhoenixPubSub() {
   for (const auto& listener : listeners_) {
-    node_.exit_process(listener->self(), Atom("shutdown"));
+    node_.exit_process(listener->self(), "shutdown"_a);
   }
 }
 
@@ -174,7 +168,7 @@ void PhoenixPubSub::broadcast_from(const Pid& from, const std::string& topic, co
 // The adapter sends through one group of the pool, whichever; every node has a listener in each.
 void PhoenixPubSub::broadcast_to_others(const std::string& topic, const Term& message) {
   const Term forward =
-      codec::tuple(forward_to_local(), codec::binary(topic), message, default_dispatcher());
+      codec::tuple("forward_to_local"_a, codec::binary(topic), message, default_dispatcher());
   const Pid& from = listeners_.front()->self();
   for (const Pid& member : scope_->members(groups_.front())) {
     if (member.node != node_.name()) node_.send(from, member, forward);
@@ -191,8 +185,9 @@ void PhoenixPubSub::direct_broadcast(Atom node_name, const std::string& topic,
     dispatch(topic, message, nullptr);
     return;
   }
-  node_.send(listeners_.front()->self(), groups_.front(), node_name,
-             codec::tuple(forward_to_local(), codec::binary(topic), message, default_dispatcher()));
+  node_.send(
+      listeners_.front()->self(), groups_.front(), node_name,
+      codec::tuple("forward_to_local"_a, codec::binary(topic), message, default_dispatcher()));
 }
 
 }  // namespace cppnode::servers

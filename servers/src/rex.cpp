@@ -8,29 +8,18 @@
 #include <exception>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/servers/errors.hpp"
 #include "exit_reasons.hpp"
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
-
-const Atom badrpc_atom("badrpc");
-const Atom badarg_atom("badarg");
-const Atom undef_atom("undef");
-const Atom erlang_atom("erlang");
-const Atom apply_atom("apply");
-const Atom block_call_atom("block_call");
-const Atom cast_atom("cast");
-const Atom sbcast_atom("sbcast");
-const Atom nonexisting_name_atom("nonexisting_name");
-const Atom cppnode_apply_atom("$cppnode_apply");
-const Atom return_atom("return");
 
 RpcResult raised(Term reason, Term stack) {
   return {RpcResult::Kind::raised, std::move(reason), std::move(stack)};
@@ -40,25 +29,24 @@ class Rex final : public GenServer {
  public:
   explicit Rex(std::shared_ptr<const RpcFunctions> functions) : functions_(std::move(functions)) {}
 
-  [[nodiscard]] Atom module() const override { return Atom("cppnode_rex"); }
+  [[nodiscard]] Atom module() const override { return "cppnode_rex"_a; }
   /// `:sys.get_state({rex, Node})` lists what can be called.
   [[nodiscard]] Term state_term() const override { return functions_->list(); }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
-    const auto& a = detail::atoms();
     Term m;
     Term f;
     Term args;
-    if (codec::match(request, a.call, &m, &f, &args, codec::_) ||
-        codec::match(request, block_call_atom, &m, &f, &args, codec::_)) {
+    if (codec::match(request, "call"_a, &m, &f, &args, codec::_) ||
+        codec::match(request, "block_call"_a, &m, &f, &args, codec::_)) {
       return reply(functions_->apply(m, f, args).rpc_reply());
     }
-    if (codec::match(request, cppnode_apply_atom, &m, &f, &args)) {
+    if (codec::match(request, "$cppnode_apply"_a, &m, &f, &args)) {
       const RpcResult r = functions_->apply(m, f, args);
-      const Atom kind = r.kind == RpcResult::Kind::returned ? return_atom
-                        : r.kind == RpcResult::Kind::exited ? Atom("exit")
-                                                            : a.error;
+      const Atom kind = r.kind == RpcResult::Kind::returned ? "return"_a
+                        : r.kind == RpcResult::Kind::exited ? "exit"_a
+                                                            : "error"_a;
       return reply(codec::tuple(kind, r.value, r.stack));
     }
     spdlog::debug("rex: ignoring the call {}", codec::to_string(request));
@@ -69,7 +57,7 @@ class Rex final : public GenServer {
     Term m;
     Term f;
     Term args;
-    if (codec::match(message, cast_atom, &m, &f, &args, codec::_)) {
+    if (codec::match(message, "cast"_a, &m, &f, &args, codec::_)) {
       const RpcResult r = functions_->apply(m, f, args);
       if (r.kind != RpcResult::Kind::returned) {
         spdlog::warn("rex: the cast apply({}, {}, {}) failed: {}", codec::to_string(m),
@@ -80,7 +68,6 @@ class Rex final : public GenServer {
   }
 
   InfoResult handle_info(const Term& message) override {
-    const auto& a = detail::atoms();
     codec::Pid from;
     Term request;
     if (!codec::match(message, &from, &request)) return noreply();
@@ -89,10 +76,10 @@ class Rex final : public GenServer {
     Term args;
     Term name;
     Term msg;
-    if (codec::match(request, a.call, &m, &f, &args, codec::_)) {
-      send(from, codec::tuple(a.rex, functions_->apply(m, f, args).rpc_reply()));
-    } else if (codec::match(request, sbcast_atom, &name, &msg)) {
-      send(from, codec::tuple(a.rex, node().name(), sbcast(name, std::move(msg))));
+    if (codec::match(request, "call"_a, &m, &f, &args, codec::_)) {
+      send(from, codec::tuple("rex"_a, functions_->apply(m, f, args).rpc_reply()));
+    } else if (codec::match(request, "sbcast"_a, &name, &msg)) {
+      send(from, codec::tuple("rex"_a, node().name(), sbcast(name, std::move(msg))));
     }
     return noreply();
   }
@@ -105,7 +92,7 @@ class Rex final : public GenServer {
       send(*atom, std::move(msg));
       return node().name();
     }
-    return codec::tuple(nonexisting_name_atom, name);
+    return codec::tuple("nonexisting_name"_a, name);
   }
 
   std::shared_ptr<const RpcFunctions> functions_;
@@ -118,10 +105,9 @@ Term RpcResult::rpc_reply() const {
     case Kind::returned:
       return value;
     case Kind::exited:
-      return codec::tuple(badrpc_atom, codec::tuple(detail::atoms().exit, value));
+      return codec::tuple("badrpc"_a, codec::tuple("EXIT"_a, value));
     case Kind::raised:
-      return codec::tuple(badrpc_atom,
-                          codec::tuple(detail::atoms().exit, codec::tuple(value, stack)));
+      return codec::tuple("badrpc"_a, codec::tuple("EXIT"_a, codec::tuple(value, stack)));
   }
   return value;
 }
@@ -154,8 +140,8 @@ RpcResult RpcFunctions::apply(const Term& module, const Term& function, const Te
   const auto* l = args.get_if<codec::List>();
   if (m == nullptr || f == nullptr || !args.is_list() || (l != nullptr && !l->proper)) {
     // erlang:apply/3's badarg, naming its arguments.
-    return raised(Term(badarg_atom),
-                  codec::list(codec::tuple(erlang_atom, apply_atom,
+    return raised(Term("badarg"_a),
+                  codec::list(codec::tuple("erlang"_a, "apply"_a,
                                            codec::list(module, function, args), codec::list())));
   }
   std::vector<Term> elements = args.list_elements();
@@ -167,7 +153,7 @@ RpcResult RpcFunctions::apply(const Term& module, const Term& function, const Te
     }
   }
   if (!fn) {
-    return raised(Term(undef_atom), codec::list(codec::tuple(*m, *f, args, codec::list())));
+    return raised(Term("undef"_a), codec::list(codec::tuple(*m, *f, args, codec::list())));
   }
   try {
     return {RpcResult::Kind::returned, (*fn)(elements), {}};

@@ -7,11 +7,12 @@
 #include <memory>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/cnode/process.hpp"
 
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Atom;
 using codec::Term;
@@ -33,25 +34,23 @@ class RpcProcess final : public cnode::Process {
 
  protected:
   void on_start() override {
-    const auto& a = detail::atoms();
     timer_.expires_after(timeout_);
     timer_.async_wait([self = std::static_pointer_cast<RpcProcess>(shared_from_this())](
                           const boost::system::error_code& ec) {
-      if (!ec) self->finish(false, Term(detail::atoms().timeout));
+      if (!ec) self->finish(false, Term("timeout"_a));
     });
-    mref_ = node().monitor(self(), a.rex, target_);
-    node().send(self(), a.rex, target_, codec::tuple(self(), std::move(request_)));
+    mref_ = node().monitor(self(), "rex"_a, target_);
+    node().send(self(), "rex"_a, target_, codec::tuple(self(), std::move(request_)));
   }
 
   void on_signal(cnode::Signal signal) override {
-    const auto& a = detail::atoms();
     if (auto* m = std::get_if<cnode::MessageSignal>(&signal)) {
       auto* t = m->message.get_if<codec::Tuple>();
       if (t != nullptr && t->elements.size() == 2 && t->elements[0].is_atom("rex")) {
         finish(true, std::move(t->elements[1]));
       }
     } else if (auto* d = std::get_if<cnode::DownSignal>(&signal)) {
-      if (d->ref == mref_) finish(false, codec::tuple(a.nodedown, target_));
+      if (d->ref == mref_) finish(false, codec::tuple("nodedown"_a, target_));
     }
   }
 
@@ -67,7 +66,7 @@ class RpcProcess final : public cnode::Process {
     } catch (const std::exception& e) {
       spdlog::error("rpc to {}: the completion handler threw: {}", target_.name(), e.what());
     }
-    node().exit_process(self(), Term(detail::atoms().normal));
+    node().exit_process(self(), Term("normal"_a));
   }
 
   Atom target_;
@@ -82,8 +81,7 @@ class RpcProcess final : public cnode::Process {
 
 void rpc(cnode::Node& node, Atom target, Atom module, Atom function, Term args,
          std::chrono::milliseconds timeout, std::function<void(RpcOutcome)> done) {
-  const auto& a = detail::atoms();
-  Term request = codec::tuple(a.call, module, function, std::move(args), a.user);
+  Term request = codec::tuple("call"_a, module, function, std::move(args), "user"_a);
   node.spawn(
       std::make_shared<RpcProcess>(node, target, std::move(request), timeout, std::move(done)));
 }

@@ -7,25 +7,18 @@
 #include <memory>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/cnode/process.hpp"
 #include "cppnode/servers/rex.hpp"
 
 namespace cppnode::servers {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
-
-const Atom erpc_atom("erpc");
-const Atom execute_call_atom("execute_call");
-const Atom execute_cast_atom("execute_cast");
-const Atom cppnode_apply_atom("$cppnode_apply");
-const Atom return_atom("return");
-const Atom exit_atom("exit");
-const Atom exception_atom("exception");
 
 class SpawnedApply final : public cnode::Process {
  public:
@@ -43,12 +36,11 @@ class SpawnedApply final : public cnode::Process {
 
  protected:
   void on_start() override {
-    const auto& a = detail::atoms();
     // As gen_server:call: the monitor tells if rex is not there; its reference is the tag.
-    mref_ = node().monitor(self(), Term(a.rex), node().name());
-    node().send(self(), a.rex, node().name(),
-                codec::tuple(a.gen_call, codec::tuple(self(), mref_),
-                             codec::tuple(cppnode_apply_atom, m_, f_, args_)));
+    mref_ = node().monitor(self(), Term("rex"_a), node().name());
+    node().send(self(), "rex"_a, node().name(),
+                codec::tuple("$gen_call"_a, codec::tuple(self(), mref_),
+                             codec::tuple("$cppnode_apply"_a, m_, f_, args_)));
   }
 
   void on_signal(cnode::Signal signal) override {
@@ -63,14 +55,14 @@ class SpawnedApply final : public cnode::Process {
         finish(kind, std::move(value), std::move(stack));
       }
     } else if (const auto* d = std::get_if<cnode::DownSignal>(&signal)) {
-      if (d->ref == mref_) finish(exit_atom, d->reason, codec::list());
+      if (d->ref == mref_) finish("exit"_a, d->reason, codec::list());
     }
   }
 
  private:
   void finish(Atom kind, Term value, Term stack) {
-    const bool returned = kind == return_atom;
-    const bool exited = kind == exit_atom;
+    const bool returned = kind == "return"_a;
+    const bool exited = kind == "exit"_a;
     Term reason;
     switch (form_) {
       case Form::call:
@@ -80,10 +72,10 @@ class SpawnedApply final : public cnode::Process {
       case Form::cast:
       case Form::plain:
         if (returned) {
-          reason = detail::atoms().normal;
+          reason = "normal"_a;
         } else {
           reason = exited ? std::move(value) : codec::tuple(std::move(value), std::move(stack));
-          if (form_ == Form::cast) reason = codec::tuple(exception_atom, std::move(reason));
+          if (form_ == Form::cast) reason = codec::tuple("exception"_a, std::move(reason));
           spdlog::warn("{}: apply({}, {}, {}) failed: {}", codec::to_string(Term(self())),
                        codec::to_string(m_), codec::to_string(f_), codec::to_string(args_),
                        codec::to_string(reason));
@@ -108,10 +100,10 @@ void serve_rpc_spawns(cnode::Node& node) {
   node.on_spawn_request(
       [&node](const cnode::Node::SpawnRequest& r) -> std::shared_ptr<cnode::Process> {
         const auto& a = r.args;
-        if (r.module == erpc_atom && r.function == execute_call_atom && a.size() == 4) {
+        if (r.module == "erpc"_a && r.function == "execute_call"_a && a.size() == 4) {
           return std::make_shared<SpawnedApply>(node, Form::call, a[0], a[1], a[2], a[3]);
         }
-        if (r.module == erpc_atom && r.function == execute_cast_atom && a.size() == 3) {
+        if (r.module == "erpc"_a && r.function == "execute_cast"_a && a.size() == 3) {
           return std::make_shared<SpawnedApply>(node, Form::cast, Term(), a[0], a[1], a[2]);
         }
         return std::make_shared<SpawnedApply>(node, Form::plain, Term(), r.module, r.function,

@@ -8,13 +8,14 @@
 #include <stdexcept>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/servers/global_registry.hpp"
 #include "cppnode/servers/rpc.hpp"
 #include "exit_reasons.hpp"
 
 namespace cppnode::servers::detail {
+
+using namespace codec::literals;
 
 using codec::Atom;
 using codec::Term;
@@ -33,7 +34,7 @@ bool is_atom(const Term& t, Atom a) {
 // `{system, From, Request}`: a `sys` request.
 bool is_system(const Term& message) {
   const auto* t = message.get_if<Tuple>();
-  return t != nullptr && t->elements.size() == 3 && is_atom(t->elements[0], atoms().system);
+  return t != nullptr && t->elements.size() == 3 && is_atom(t->elements[0], "system"_a);
 }
 
 // A connected BEAM node to resolve `{global, Name}` through: one the node's registry knows,
@@ -78,7 +79,6 @@ void ServerProcess::post_self(F&& f) {
 // ---- Start ----
 
 Started ServerProcess::start() {
-  const auto& a = atoms();
   // Opens the gate on every way out, so that on_start sees init's outcome.
   struct OpenGate {
     std::atomic<bool>& init_done;
@@ -92,15 +92,15 @@ Started ServerProcess::start() {
   if (options_.parent) node().link(pid, *options_.parent);
   if (options_.local_name && !node().register_name(*options_.local_name, pid)) {
     const auto holder = node().whereis(*options_.local_name);
-    init_exit_ = std::make_unique<Term>(a.normal);
+    init_exit_ = std::make_unique<Term>("normal"_a);
     return {std::nullopt,
-            codec::tuple(a.already_started, holder ? Term(*holder) : Term(a.undefined))};
+            codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a))};
   }
   std::optional<InitResult> result;
   try {
     result = server_->init();
   } catch (...) {
-    Term reason = exception_reason(std::current_exception(), server_->module(), a.init, {});
+    Term reason = exception_reason(std::current_exception(), server_->module(), "init"_a, {});
     spdlog::error("GenServer {} failed to start: {}", display_name(), codec::to_string(reason));
     init_exit_ = std::make_unique<Term>(reason);
     return {std::nullopt, std::move(reason)};
@@ -111,8 +111,8 @@ Started ServerProcess::start() {
       init_exit_ = std::make_unique<Term>(o.reason);
       return {std::nullopt, std::move(o.reason)};
     case Action::ignore:
-      init_exit_ = std::make_unique<Term>(a.normal);
-      return {std::nullopt, Term(a.ignore)};
+      init_exit_ = std::make_unique<Term>("normal"_a);
+      return {std::nullopt, Term("ignore"_a)};
     default:
       break;
   }
@@ -180,29 +180,28 @@ void ServerProcess::handle_signal(cnode::Signal& signal) {
 }
 
 void ServerProcess::deliver(Term message) {
-  const auto& a = atoms();
   cancel_idle();
   if (auto* t = message.get_if<Tuple>()) {
     auto& e = t->elements;
     if (e.size() == 3) {
-      if (is_atom(e[0], a.gen_call)) {
+      if (is_atom(e[0], "$gen_call"_a)) {
         handle_gen_call(message, *t);
         return;
       }
-      if (is_atom(e[0], a.system)) {
+      if (is_atom(e[0], "system"_a)) {
         handle_system(*t);
         return;
       }
     } else if (e.size() == 2) {
-      if (is_atom(e[0], a.gen_cast)) {
+      if (is_atom(e[0], "$gen_cast"_a)) {
         const Term& msg = e[1];
-        run_info(a.handle_cast, msg, [&] { return server_->handle_cast(msg); });
+        run_info("handle_cast"_a, msg, [&] { return server_->handle_cast(msg); });
         return;
       }
       if (e[0].is<codec::Reference>() && take_call_reply(*t)) return;
     }
   }
-  run_info(a.handle_info, message, [&] { return server_->handle_info(message); });
+  run_info("handle_info"_a, message, [&] { return server_->handle_info(message); });
 }
 
 void ServerProcess::handle_gen_call(Term& message, Tuple& call) {
@@ -210,7 +209,7 @@ void ServerProcess::handle_gen_call(Term& message, Tuple& call) {
   if (from_tuple == nullptr || from_tuple->elements.size() != 2 ||
       !from_tuple->elements[0].is<codec::Pid>()) {
     // Not {Pid, Tag}: nobody could be answered, so it is just a message.
-    run_info(atoms().handle_info, message, [&] { return server_->handle_info(message); });
+    run_info("handle_info"_a, message, [&] { return server_->handle_info(message); });
     return;
   }
   From from(node(), self(), from_tuple->elements[0].as<codec::Pid>(),
@@ -220,7 +219,7 @@ void ServerProcess::handle_gen_call(Term& message, Tuple& call) {
   try {
     result = server_->handle_call(request, from);
   } catch (...) {
-    Term reason = exception_reason(std::current_exception(), server_->module(), atoms().handle_call,
+    Term reason = exception_reason(std::current_exception(), server_->module(), "handle_call"_a,
                                    {request, from.to_term(), state_or_undefined()});
     stop_with(std::move(reason), &request);
     return;
@@ -244,7 +243,7 @@ void ServerProcess::apply_call(Outcome& o, From& from, const Term& request) {
       stop_with(std::move(o.reason), &request);
       return;
     case Action::no_match:
-      stop_with(function_clause_reason(server_->module(), atoms().handle_call,
+      stop_with(function_clause_reason(server_->module(), "handle_call"_a,
                                        {request, from.to_term(), state_or_undefined()}),
                 &request);
       return;
@@ -285,9 +284,8 @@ void ServerProcess::apply_info(Outcome& o, Atom callback, const Term& message) {
 }
 
 void ServerProcess::handle_exit_signal(cnode::ExitSignal& exit) {
-  const auto& a = atoms();
-  if (!exit.is_link && is_atom(exit.reason, a.kill)) {
-    die(Term(a.killed));  // exit(Pid, kill) cannot be trapped
+  if (!exit.is_link && is_atom(exit.reason, "kill"_a)) {
+    die(Term("killed"_a));  // exit(Pid, kill) cannot be trapped
     return;
   }
   const auto* from_pid = exit.from.get_if<codec::Pid>();
@@ -301,29 +299,28 @@ void ServerProcess::handle_exit_signal(cnode::ExitSignal& exit) {
     return;  // global's bookkeeping link from the registering node, see is_name_server
   }
   if (user_trap_exit_) {
-    Term message = codec::tuple(a.exit, exit.from, exit.reason);
-    run_info(a.handle_info, message, [&] { return server_->handle_info(message); });
+    Term message = codec::tuple("EXIT"_a, exit.from, exit.reason);
+    run_info("handle_info"_a, message, [&] { return server_->handle_info(message); });
     return;
   }
-  if (is_atom(exit.reason, a.normal)) return;  // ignored by a process that does not trap exits
+  if (is_atom(exit.reason, "normal"_a)) return;  // ignored by a process that does not trap exits
   die(exit.reason);
 }
 
 void ServerProcess::handle_down(cnode::DownSignal& down) {
-  const auto& a = atoms();
   for (const auto& [ref, id] : out_refs_) {
     if (ref == down.ref) {
       Term reason = down.reason;
-      if (is_atom(reason, a.noconnection)) {
+      if (is_atom(reason, "noconnection"_a)) {
         // gen:call turns a lost connection into {nodedown, Node}.
         auto it = out_calls_.find(id);
-        if (it != out_calls_.end()) reason = codec::tuple(a.nodedown, it->second.target_node);
+        if (it != out_calls_.end()) reason = codec::tuple("nodedown"_a, it->second.target_node);
       }
       complete_call(id, false, std::move(reason));
       return;
     }
   }
-  deliver(codec::tuple(a.down, down.ref, a.process, down.object, down.reason));
+  deliver(codec::tuple("DOWN"_a, down.ref, "process"_a, down.object, down.reason));
 }
 
 // ---- Ending ----
@@ -332,7 +329,7 @@ Term ServerProcess::state_or_undefined() const {
   try {
     return server_->state_term();
   } catch (...) {
-    return Term(atoms().undefined);
+    return Term("undefined"_a);
   }
 }
 
@@ -341,7 +338,7 @@ Term ServerProcess::run_terminate(Term reason) {
     server_->terminate(reason);
   } catch (...) {
     // As in gen_server, a crash in terminate replaces the reason.
-    reason = exception_reason(std::current_exception(), server_->module(), atoms().terminate,
+    reason = exception_reason(std::current_exception(), server_->module(), "terminate"_a,
                               {reason, state_or_undefined()});
   }
   return reason;
@@ -385,10 +382,10 @@ void ServerProcess::arm_idle(const Timeout& timeout) {
     }
     self->idle_armed_ = false;
     if (self->suspended_) {
-      self->deferred_.emplace_back([self] { self->deliver(Term(atoms().timeout)); });
+      self->deferred_.emplace_back([self] { self->deliver(Term("timeout"_a)); });
       return;
     }
-    self->deliver(Term(atoms().timeout));
+    self->deliver(Term("timeout"_a));
   });
 }
 
@@ -443,7 +440,7 @@ void ServerProcess::send(const Dest& dest, Term message) {
       }
       cnode::Node& n = node();
       const codec::Pid me = self();
-      rpc(n, *through, Atom("global"), Atom("whereis_name"), codec::list(dest.global_name()),
+      rpc(n, *through, "global"_a, "whereis_name"_a, codec::list(dest.global_name()),
           std::chrono::milliseconds(5'000),
           [&n, me, message = std::move(message)](RpcOutcome r) mutable {
             if (const auto* pid = r.value.get_if<codec::Pid>(); r.ok && pid != nullptr) {
@@ -457,7 +454,6 @@ void ServerProcess::send(const Dest& dest, Term message) {
 
 void ServerProcess::call(const Dest& dest, Term request, std::chrono::milliseconds timeout,
                          CallContinuation k) {
-  const auto& a = atoms();
   const std::uint64_t id = ++next_call_;
   OutCall& c = out_calls_[id];
   c.k = std::move(k);
@@ -467,17 +463,17 @@ void ServerProcess::call(const Dest& dest, Term request, std::chrono::millisecon
     if (ec || !self->running()) return;
     if (self->suspended_) {
       self->deferred_.emplace_back(
-          [self, id] { self->complete_call(id, false, Term(atoms().timeout)); });
+          [self, id] { self->complete_call(id, false, Term("timeout"_a)); });
       return;
     }
-    self->complete_call(id, false, Term(atoms().timeout));
+    self->complete_call(id, false, Term("timeout"_a));
   });
 
   switch (dest.kind()) {
     case Dest::Kind::pid:
       c.target_node = dest.pid().node;
       if (dest.pid() == self()) {
-        post_self([this, id] { complete_call(id, false, Term(atoms().calling_self)); });
+        post_self([this, id] { complete_call(id, false, Term("calling_self"_a)); });
         return;
       }
       start_out_call(id, dest.pid(), dest.pid().node, std::move(request));
@@ -488,7 +484,7 @@ void ServerProcess::call(const Dest& dest, Term request, std::chrono::millisecon
       if (target_node == node().name()) {
         const auto pid = node().whereis(dest.name());
         if (pid && *pid == self()) {
-          post_self([this, id] { complete_call(id, false, Term(atoms().calling_self)); });
+          post_self([this, id] { complete_call(id, false, Term("calling_self"_a)); });
           return;
         }
       }
@@ -498,21 +494,21 @@ void ServerProcess::call(const Dest& dest, Term request, std::chrono::millisecon
     case Dest::Kind::global: {
       const auto through = some_beam_node(node());
       if (!through) {
-        post_self([this, id] { complete_call(id, false, Term(atoms().noproc)); });
+        post_self([this, id] { complete_call(id, false, Term("noproc"_a)); });
         return;
       }
       c.target_node = *through;
-      rpc(node(), *through, a.global, Atom("whereis_name"), codec::list(dest.global_name()),
-          timeout, [self = shared_self(), id, request = std::move(request)](RpcOutcome r) mutable {
+      rpc(node(), *through, "global"_a, "whereis_name"_a, codec::list(dest.global_name()), timeout,
+          [self = shared_self(), id, request = std::move(request)](RpcOutcome r) mutable {
             self->post_self([self, id, r = std::move(r), request = std::move(request)]() mutable {
               if (self->out_calls_.find(id) == self->out_calls_.end()) return;  // timed out
               const auto* pid = r.value.get_if<codec::Pid>();
               if (!r.ok || pid == nullptr) {
-                self->complete_call(id, false, r.ok ? Term(atoms().noproc) : std::move(r.value));
+                self->complete_call(id, false, r.ok ? Term("noproc"_a) : std::move(r.value));
                 return;
               }
               if (*pid == self->self()) {
-                self->complete_call(id, false, Term(atoms().calling_self));
+                self->complete_call(id, false, Term("calling_self"_a));
                 return;
               }
               self->out_calls_[id].target_node = pid->node;
@@ -526,11 +522,10 @@ void ServerProcess::call(const Dest& dest, Term request, std::chrono::millisecon
 
 void ServerProcess::start_out_call(std::uint64_t id, const Term& target, Atom target_node,
                                    Term request) {
-  const auto& a = atoms();
   codec::Reference mref = node().monitor(self(), target, target_node);
   out_calls_[id].mref = mref;
   out_refs_.emplace_back(mref, id);
-  Term message = codec::tuple(a.gen_call, codec::tuple(self(), mref), std::move(request));
+  Term message = codec::tuple("$gen_call"_a, codec::tuple(self(), mref), std::move(request));
   if (const auto* pid = target.get_if<codec::Pid>()) {
     node().send(self(), *pid, std::move(message));
   } else {
@@ -564,17 +559,16 @@ void ServerProcess::complete_call(std::uint64_t id, bool ok, Term value) {
         break;
       }
     }
-    if (ok || is_atom(value, atoms().timeout)) node().demonitor(self(), *c.mref);
-    if (!ok && is_atom(value, atoms().timeout)) {
+    if (ok || is_atom(value, "timeout"_a)) node().demonitor(self(), *c.mref);
+    if (!ok && is_atom(value, "timeout"_a)) {
       stale_refs_.push_back(*c.mref);
       if (stale_refs_.size() > stale_refs_kept) stale_refs_.erase(stale_refs_.begin());
     }
   }
   cancel_idle();
   CallOutcome outcome{ok, std::move(value)};
-  static const Atom callback("handle_call_reply");
   const Term shown = codec::tuple(outcome.ok, outcome.value);
-  run_info(callback, shown, [&] { return c.k(std::move(outcome)); });
+  run_info("handle_call_reply"_a, shown, [&] { return c.k(std::move(outcome)); });
 }
 
 // ---- System messages (sys) ----
@@ -589,18 +583,18 @@ Term ServerProcess::status_term() const {
   const Term parent = options_.parent ? Term(*options_.parent) : Term(self());
   const Atom sys_state(suspended_ ? "suspended" : "running");
   std::vector<Term> pdict;
-  pdict.push_back(codec::tuple(Atom("$initial_call"), codec::tuple(module, atoms().init, 1)));
-  if (options_.parent) pdict.push_back(codec::tuple(Atom("$ancestors"), codec::list(parent)));
+  pdict.push_back(codec::tuple("$initial_call"_a, codec::tuple(module, "init"_a, 1)));
+  if (options_.parent) pdict.push_back(codec::tuple("$ancestors"_a, codec::list(parent)));
   // The mailbox figures go with the process's own (status, parent), keeping gen_server's three
   // entries (header, process data, state) in place for code that matches on them.
   const auto limit = mailbox_limit();
   const Term shown_limit =
       limit ? codec::tuple(static_cast<std::uint64_t>(limit->max_queued),
                            Atom(limit->policy == cnode::OverflowPolicy::drop ? "drop" : "exit"))
-            : Term(Atom("infinity"));
+            : Term("infinity"_a);
   Term misc = codec::list(
-      codec::tuple(Atom("header"), codec::charlist("Status for generic server " + display_name())),
-      codec::tuple(Atom("data"),
+      codec::tuple("header"_a, codec::charlist("Status for generic server " + display_name())),
+      codec::tuple("data"_a,
                    codec::list(codec::tuple(codec::charlist("Status"), sys_state),
                                codec::tuple(codec::charlist("Parent"), parent),
                                codec::tuple(codec::charlist("Logged events"), codec::list()),
@@ -608,9 +602,9 @@ Term ServerProcess::status_term() const {
                                             static_cast<std::uint64_t>(queued())),
                                codec::tuple(codec::charlist("Mailbox limit"), shown_limit),
                                codec::tuple(codec::charlist("Dropped messages"), dropped()))),
-      codec::tuple(Atom("data"),
+      codec::tuple("data"_a,
                    codec::list(codec::tuple(codec::charlist("State"), state_or_undefined()))));
-  return codec::tuple(Atom("status"), self(), codec::tuple(Atom("module"), Atom("gen_server")),
+  return codec::tuple("status"_a, self(), codec::tuple("module"_a, "gen_server"_a),
                       codec::list(codec::list_of(std::move(pdict)), sys_state, parent,
                                   codec::list(), std::move(misc)));
 }
@@ -628,40 +622,39 @@ bool ServerProcess::expects_ok_state(const Term& tag) {
 }
 
 void ServerProcess::handle_system(Tuple& message) {
-  const auto& a = atoms();
   auto* from_tuple = message.elements[1].get_if<Tuple>();
   if (from_tuple == nullptr || from_tuple->elements.size() != 2 ||
       !from_tuple->elements[0].is<codec::Pid>()) {
     Term m(std::move(message));
-    run_info(a.handle_info, m, [&] { return server_->handle_info(m); });
+    run_info("handle_info"_a, m, [&] { return server_->handle_info(m); });
     return;
   }
   From from(node(), self(), from_tuple->elements[0].as<codec::Pid>(), from_tuple->elements[1]);
   const Term& request = message.elements[2];
   const Atom module = server_->module();
   auto unknown = [&] {
-    return codec::tuple(a.error, codec::tuple(Atom("unknown_system_msg"), request));
+    return codec::tuple("error"_a, codec::tuple("unknown_system_msg"_a, request));
   };
   if (const auto* op = request.get_if<Atom>()) {
     if (op->name() == "get_state") {
       try {
         Term state = server_->state_term();
-        from.reply(expects_ok_state(from_tuple->elements[1]) ? codec::tuple(a.ok, std::move(state))
-                                                             : std::move(state));
+        from.reply(expects_ok_state(from_tuple->elements[1])
+                       ? codec::tuple("ok"_a, std::move(state))
+                       : std::move(state));
       } catch (const std::exception& e) {
         from.reply(codec::tuple(
-            a.error,
-            codec::tuple(Atom("callback_failed"), codec::tuple(module, Atom("system_get_state")),
-                         codec::tuple(a.error, codec::binary(e.what())))));
+            "error"_a, codec::tuple("callback_failed"_a, codec::tuple(module, "system_get_state"_a),
+                                    codec::tuple("error"_a, codec::binary(e.what())))));
       }
     } else if (op->name() == "get_status") {
       from.reply(status_term());
     } else if (op->name() == "suspend") {
       suspended_ = true;
-      from.reply(a.ok);
+      from.reply("ok"_a);
     } else if (op->name() == "resume") {
       suspended_ = false;
-      from.reply(a.ok);
+      from.reply("ok"_a);
       // In arrival order; nothing else runs meanwhile (this is the strand).
       for (auto& work : std::exchange(deferred_, {})) {
         if (!running()) break;
@@ -674,21 +667,21 @@ void ServerProcess::handle_system(Tuple& message) {
     return;
   }
   Term op_reason;
-  if (codec::match(request, Atom("terminate"), &op_reason)) {
+  if (codec::match(request, "terminate"_a, &op_reason)) {
     // sys:terminate/2: the server ends through terminate, then the caller gets ok.
     Term reason = run_terminate(std::move(op_reason));
-    from.reply(a.ok);
+    from.reply("ok"_a);
     exit_with(reason, &request);
     return;
   }
-  if (codec::match(request, Atom("replace_state"), codec::_)) {
+  if (codec::match(request, "replace_state"_a, codec::_)) {
     from.reply(codec::tuple(
-        a.error,
-        codec::tuple(Atom("callback_failed"), codec::tuple(module, Atom("system_replace_state")),
-                     codec::tuple(a.error, codec::binary("a C++ server cannot apply an Erlang "
-                                                         "fun to its state")))));
-  } else if (codec::match(request, Atom("debug"), Atom("no_debug"))) {
-    from.reply(a.ok);
+        "error"_a,
+        codec::tuple("callback_failed"_a, codec::tuple(module, "system_replace_state"_a),
+                     codec::tuple("error"_a, codec::binary("a C++ server cannot apply an Erlang "
+                                                           "fun to its state")))));
+  } else if (codec::match(request, "debug"_a, "no_debug"_a)) {
+    from.reply("ok"_a);
   } else {
     from.reply(unknown());
   }

@@ -8,7 +8,6 @@
 #include <stdexcept>
 #include <utility>
 
-#include "atoms.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "cppnode/servers/from.hpp"
 #include "cppnode/servers/global_registry.hpp"
@@ -16,6 +15,8 @@
 #include "exit_reasons.hpp"
 
 namespace cppnode::servers {
+
+using namespace codec::literals;
 
 using codec::Atom;
 using codec::Term;
@@ -29,7 +30,6 @@ Supervisor::Supervisor(cnode::Node& node, std::vector<ChildSpec> children,
 
 Supervisor::StartResult Supervisor::start(cnode::Node& node, std::vector<ChildSpec> children,
                                           SupervisorOptions options) {
-  const auto& a = detail::atoms();
   const bool needs_registry = std::any_of(children.begin(), children.end(), [](const ChildSpec& c) {
     return c.global_name.has_value();
   });
@@ -39,15 +39,16 @@ Supervisor::StartResult Supervisor::start(cnode::Node& node, std::vector<ChildSp
   const codec::Pid pid = node.spawn(sup);
   if (sup->options_.local_name && !node.register_name(*sup->options_.local_name, pid)) {
     const auto holder = node.whereis(*sup->options_.local_name);
-    sup->start_failure_ = Term(a.normal);
-    return {nullptr, codec::tuple(a.already_started, holder ? Term(*holder) : Term(a.undefined))};
+    sup->start_failure_ = Term("normal"_a);
+    return {nullptr,
+            codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a))};
   }
   for (auto& child : sup->children_) {
     Term error = sup->start_child(child);
     if (!error.is_nil()) {
       sup->shut_down_children();
-      sup->start_failure_ = codec::tuple(
-          a.shutdown, codec::tuple(Atom("failed_to_start_child"), child.spec.id, error));
+      sup->start_failure_ =
+          codec::tuple("shutdown"_a, codec::tuple("failed_to_start_child"_a, child.spec.id, error));
       return {nullptr, *sup->start_failure_};
     }
   }
@@ -65,9 +66,9 @@ Term Supervisor::start_child(Child& child) {
   try {
     server = child.spec.make();
   } catch (const std::exception& e) {
-    return codec::tuple(Atom("cpp_exception"), codec::binary(e.what()));
+    return codec::tuple("cpp_exception"_a, codec::binary(e.what()));
   }
-  if (!server) return Term(Atom("no_server"));
+  if (!server) return Term("no_server"_a);
   child.module = server->module();
   StartOptions options{child.spec.local_name, child.spec.global_name, options_.registry, self(),
                        child.spec.mailbox_limit};
@@ -75,11 +76,11 @@ Term Supervisor::start_child(Child& child) {
   try {
     started = servers::start(node(), std::move(server), std::move(options));
   } catch (const std::invalid_argument& e) {
-    return codec::tuple(Atom("cpp_exception"), codec::binary(e.what()));
+    return codec::tuple("cpp_exception"_a, codec::binary(e.what()));
   } catch (const std::logic_error&) {
     // Node::spawn refuses once the node is stopping: every process is ending anyway.
     node_stopping_ = true;
-    return Term(Atom("node_stopping"));
+    return Term("node_stopping"_a);
   }
   if (started) {
     child.pid = started.pid;
@@ -189,7 +190,7 @@ void Supervisor::give_up() {
       codec::to_string(self()), options_.max_restarts, options_.period.count());
   shut_down_children();
   publish();
-  const Term reason(Atom("reached_max_restart_intensity"));
+  const Term reason("reached_max_restart_intensity"_a);
   if (options_.on_give_up) {
     try {
       options_.on_give_up(reason);
@@ -197,14 +198,14 @@ void Supervisor::give_up() {
       spdlog::error("Supervisor on_give_up threw: {}", e.what());
     }
   }
-  node().exit_process(self(), Term(detail::atoms().shutdown));
+  node().exit_process(self(), Term("shutdown"_a));
 }
 
 void Supervisor::shut_down_children() {
   // Last started, first stopped.
   std::for_each(children_.rbegin(), children_.rend(), [this](Child& child) {
     if (child.pid) {
-      node().exit_signal(self(), *child.pid, Term(detail::atoms().shutdown));
+      node().exit_signal(self(), *child.pid, Term("shutdown"_a));
       child.pid.reset();
     }
   });
@@ -218,11 +219,10 @@ void Supervisor::handle_call(codec::Tuple& message) {
   }
   From from(node(), self(), from_tuple->elements[0].as<codec::Pid>(), from_tuple->elements[1]);
   const Term& request = message.elements[2];
-  const Atom worker("worker");
   if (request.is_atom("which_children")) {
     std::vector<Term> out;
     for (const auto& c : children_) {
-      out.push_back(codec::tuple(c.spec.id, c.pid ? Term(*c.pid) : Term(Atom("undefined")), worker,
+      out.push_back(codec::tuple(c.spec.id, c.pid ? Term(*c.pid) : Term("undefined"_a), "worker"_a,
                                  codec::list(c.module)));
     }
     from.reply(codec::list_of(std::move(out)));
@@ -230,11 +230,11 @@ void Supervisor::handle_call(codec::Tuple& message) {
     const auto n = static_cast<std::int64_t>(children_.size());
     const auto active = static_cast<std::int64_t>(
         std::count_if(children_.begin(), children_.end(), [](const Child& c) { return c.pid; }));
-    from.reply(codec::list(codec::tuple(Atom("specs"), n), codec::tuple(Atom("active"), active),
-                           codec::tuple(Atom("supervisors"), std::int64_t{0}),
-                           codec::tuple(Atom("workers"), n)));
+    from.reply(codec::list(codec::tuple("specs"_a, n), codec::tuple("active"_a, active),
+                           codec::tuple("supervisors"_a, std::int64_t{0}),
+                           codec::tuple("workers"_a, n)));
   } else {
-    from.reply(codec::tuple(Atom("error"), codec::tuple(Atom("unknown_call"), request)));
+    from.reply(codec::tuple("error"_a, codec::tuple("unknown_call"_a, request)));
   }
 }
 

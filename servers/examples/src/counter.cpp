@@ -6,22 +6,21 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom get_count_atom("get_count");
-const Atom increment_atom("increment");
-
 class Counter final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("Elixir.Counter"); }
+  [[nodiscard]] Atom module() const override { return "Elixir.Counter"_a; }
   [[nodiscard]] Term state_term() const override { return count_; }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
-    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == get_count_atom) {
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == "get_count"_a) {
       return reply(count_);
     }
     return no_match();
@@ -29,7 +28,7 @@ class Counter final : public GenServer {
 
   InfoResult handle_cast(const Term& message) override {
     Term amount;
-    if (!codec::match(message, increment_atom, &amount)) return no_match();
+    if (!codec::match(message, "increment"_a, &amount)) return no_match();
     count_ = add(count_, amount);  // `count + amount`: badarith for a non-number
     return noreply();
   }

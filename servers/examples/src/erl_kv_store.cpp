@@ -8,43 +8,40 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom put_atom("put");
-const Atom get_atom("get");
-const Atom all_atom("all");
-const Atom delete_atom("delete");
-const Atom ok_atom("ok");
-const Term undefined{Atom("undefined")};
+const Term undefined{"undefined"_a};
 
 class ErlKVStore final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("kv_store"); }
+  [[nodiscard]] Atom module() const override { return "kv_store"_a; }
   [[nodiscard]] Term state_term() const override { return to_term(map_); }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
     Term key;
     Term value;
-    if (codec::match(request, put_atom, &key, &value)) {
+    if (codec::match(request, "put"_a, &key, &value)) {
       map_.insert_or_assign(std::move(key), std::move(value));
-      return reply(ok_atom);
+      return reply("ok"_a);
     }
-    if (codec::match(request, get_atom, &key)) {
+    if (codec::match(request, "get"_a, &key)) {
       return reply(get_or(map_, key, undefined));
     }
-    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == all_atom) {
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == "all"_a) {
       return reply(to_term(map_));
     }
-    return reply(codec::tuple(Atom("error"), Atom("unknown_request")));
+    return reply(codec::tuple("error"_a, "unknown_request"_a));
   }
 
   InfoResult handle_cast(const Term& message) override {
     Term key;
-    if (codec::match(message, delete_atom, &key)) map_.erase(key);
+    if (codec::match(message, "delete"_a, &key)) map_.erase(key);
     return noreply();
   }
 

@@ -5,6 +5,8 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 
 std::vector<ChildSpec> example_child_specs(const ExampleOptions& options) {
@@ -35,7 +37,7 @@ Supervisor::StartResult start_example_servers(cnode::Node& node, const ExampleOp
   SupervisorOptions sup;
   sup.max_restarts = options.max_restarts;
   sup.period = options.restart_period;
-  sup.local_name = Atom("cppnode_sup");
+  sup.local_name = "cppnode_sup"_a;
   sup.on_give_up = options.on_give_up;
   return Supervisor::start(node, example_child_specs(options), std::move(sup));
 }

@@ -6,42 +6,38 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom get_atom("get");
-const Atom get_all_atom("get_all");
-const Atom update_atom("update");
-const Atom put_atom("put");
-const Atom delete_atom("delete");
-const Atom ok_atom("ok");
-const Term nil{Atom("nil")};
+const Term nil{"nil"_a};
 
 class Hashmap final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("Elixir.Hashmap"); }
+  [[nodiscard]] Atom module() const override { return "Elixir.Hashmap"_a; }
   [[nodiscard]] Term state_term() const override { return to_term(map_); }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
     Term key;
     Term value;
-    if (codec::match(request, get_atom, &key)) return reply(get_or(map_, key, nil));
-    if (codec::match(request, get_atom, &key, &value)) return reply(get_or(map_, key, value));
-    if (codec::match(request, get_all_atom)) return reply(to_term(map_));
-    if (codec::match(request, update_atom, &key, &value) ||
-        codec::match(request, put_atom, &key, &value)) {
+    if (codec::match(request, "get"_a, &key)) return reply(get_or(map_, key, nil));
+    if (codec::match(request, "get"_a, &key, &value)) return reply(get_or(map_, key, value));
+    if (codec::match(request, "get_all"_a)) return reply(to_term(map_));
+    if (codec::match(request, "update"_a, &key, &value) ||
+        codec::match(request, "put"_a, &key, &value)) {
       map_.insert_or_assign(std::move(key), std::move(value));
-      return reply(ok_atom);
+      return reply("ok"_a);
     }
     return no_match();
   }
 
   InfoResult handle_cast(const Term& message) override {
     Term key;
-    if (!codec::match(message, delete_atom, &key)) return no_match();
+    if (!codec::match(message, "delete"_a, &key)) return no_match();
     map_.erase(key);
     return noreply();
   }

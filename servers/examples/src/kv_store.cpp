@@ -6,35 +6,32 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom put_atom("put");
-const Atom get_atom("get");
-const Atom keys_atom("keys");
-const Atom delete_atom("delete");
-const Atom ok_atom("ok");
-const Term nil{Atom("nil")};
+const Term nil{"nil"_a};
 
 class KVStore final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("Elixir.KVStore"); }
+  [[nodiscard]] Atom module() const override { return "Elixir.KVStore"_a; }
   [[nodiscard]] Term state_term() const override { return to_term(map_); }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
     Term key;
     Term value;
-    if (codec::match(request, put_atom, &key, &value)) {
+    if (codec::match(request, "put"_a, &key, &value)) {
       map_.insert_or_assign(std::move(key), std::move(value));
-      return reply(ok_atom);
+      return reply("ok"_a);
     }
-    if (codec::match(request, get_atom, &key)) {
+    if (codec::match(request, "get"_a, &key)) {
       return reply(get_or(map_, key, nil));
     }
-    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == keys_atom) {
+    if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == "keys"_a) {
       std::vector<Term> keys;
       keys.reserve(map_.size());
       for (const auto& [k, v] : map_) keys.push_back(k);
@@ -45,7 +42,7 @@ class KVStore final : public GenServer {
 
   InfoResult handle_cast(const Term& message) override {
     Term key;
-    if (!codec::match(message, delete_atom, &key)) return no_match();
+    if (!codec::match(message, "delete"_a, &key)) return no_match();
     map_.erase(key);
     return noreply();
   }

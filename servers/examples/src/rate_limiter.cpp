@@ -7,50 +7,47 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
-
-const Atom allow_atom("allow");
-const Atom reset_atom("reset");
-const Atom ok_atom("ok");
 
 class RateLimiter final : public GenServer {
  public:
   RateLimiter(int max, std::chrono::milliseconds interval)
       : max_(max), remaining_(max), interval_(interval) {}
 
-  [[nodiscard]] Atom module() const override { return Atom("rate_limiter"); }
+  [[nodiscard]] Atom module() const override { return "rate_limiter"_a; }
   [[nodiscard]] Term state_term() const override {
-    return codec::map({{Atom("max"), max_}, {Atom("remaining"), remaining_}});
+    return codec::map({{"max"_a, max_}, {"remaining"_a, remaining_}});
   }
 
  protected:
   InitResult init() override {
-    send_after(interval_, reset_atom);
+    send_after(interval_, "reset"_a);
     return ok();
   }
 
   CallResult handle_call(const Term& request, const From&) override {
     const auto* a = request.get_if<Atom>();
-    if (a == nullptr || *a != allow_atom) return no_match();
-    if (remaining_ == 0) return reply(codec::tuple(Atom("error"), Atom("rate_limited")));
+    if (a == nullptr || *a != "allow"_a) return no_match();
+    if (remaining_ == 0) return reply(codec::tuple("error"_a, "rate_limited"_a));
     --remaining_;
-    return reply(ok_atom);
+    return reply("ok"_a);
   }
 
   InfoResult handle_cast(const Term& message) override {
-    return stop(
-        codec::tuple(Atom("undef"),
-                     codec::list(codec::tuple(module(), Atom("handle_cast"),
-                                              codec::list(message, state_term()), codec::list()))));
+    return stop(codec::tuple(
+        "undef"_a, codec::list(codec::tuple(module(), "handle_cast"_a,
+                                            codec::list(message, state_term()), codec::list()))));
   }
 
   InfoResult handle_info(const Term& message) override {
     const auto* a = message.get_if<Atom>();
-    if (a == nullptr || *a != reset_atom) return no_match();
-    send_after(interval_, reset_atom);
+    if (a == nullptr || *a != "reset"_a) return no_match();
+    send_after(interval_, "reset"_a);
     remaining_ = max_;
     return noreply();
   }

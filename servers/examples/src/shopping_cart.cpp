@@ -14,24 +14,18 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom add_item_atom("add_item");
-const Atom remove_item_atom("remove_item");
-const Atom list_items_atom("list_items");
-const Atom total_atom("total");
-const Atom clear_atom("clear");
-const Atom inactivity_atom("inactivity_timeout");
-const Atom ok_atom("ok");
-
 class ShoppingCart final : public GenServer {
  public:
   explicit ShoppingCart(std::chrono::milliseconds timeout) : timeout_(timeout) {}
 
-  [[nodiscard]] Atom module() const override { return Atom("Elixir.ShoppingCart"); }
+  [[nodiscard]] Atom module() const override { return "Elixir.ShoppingCart"_a; }
   [[nodiscard]] Term state_term() const override {
     std::vector<Term> items;
     items.reserve(items_.size());
@@ -43,21 +37,21 @@ class ShoppingCart final : public GenServer {
   CallResult handle_call(const Term& request, const From&) override {
     Term item;
     Term price;
-    if (codec::match(request, add_item_atom, &item, &price)) {
+    if (codec::match(request, "add_item"_a, &item, &price)) {
       touch();
       items_.emplace_back(std::move(item), std::move(price));
-      return reply(ok_atom);
+      return reply("ok"_a);
     }
-    if (codec::match(request, remove_item_atom, &item)) {
+    if (codec::match(request, "remove_item"_a, &item)) {
       touch();
       auto it = std::find_if(items_.begin(), items_.end(),
                              [&](const auto& entry) { return erlang_equal(entry.first, item); });
       if (it != items_.end()) items_.erase(it);
-      return reply(ok_atom);
+      return reply("ok"_a);
     }
     const auto* a = request.get_if<Atom>();
-    if (a != nullptr && *a == list_items_atom) return reply(state_term());
-    if (a != nullptr && *a == total_atom) {
+    if (a != nullptr && *a == "list_items"_a) return reply(state_term());
+    if (a != nullptr && *a == "total"_a) {
       Term sum{std::int64_t{0}};
       for (const auto& entry : items_) sum = add(sum, entry.second);
       return reply(std::move(sum));
@@ -67,14 +61,14 @@ class ShoppingCart final : public GenServer {
 
   InfoResult handle_cast(const Term& message) override {
     const auto* a = message.get_if<Atom>();
-    if (a == nullptr || *a != clear_atom) return no_match();
+    if (a == nullptr || *a != "clear"_a) return no_match();
     items_.clear();
     return noreply();
   }
 
   InfoResult handle_info(const Term& message) override {
     const auto* a = message.get_if<Atom>();
-    if (a == nullptr || *a != inactivity_atom) return GenServer::handle_info(message);
+    if (a == nullptr || *a != "inactivity_timeout"_a) return GenServer::handle_info(message);
     timer_.reset();
     items_.clear();
     return noreply();
@@ -84,7 +78,7 @@ class ShoppingCart final : public GenServer {
   // Every add or remove counts as activity: the inactivity timer starts over.
   void touch() {
     if (timer_) cancel_timer(*timer_);
-    timer_ = send_after(timeout_, inactivity_atom);
+    timer_ = send_after(timeout_, "inactivity_timeout"_a);
   }
 
   std::chrono::milliseconds timeout_;

@@ -7,30 +7,29 @@
 
 namespace cppnode::servers::examples {
 
+using namespace codec::literals;
+
 using codec::Atom;
 using codec::Term;
 
 namespace {
 
-const Atom pop_atom("pop");
-const Atom push_atom("push");
-
 class Stack final : public GenServer {
  public:
-  [[nodiscard]] Atom module() const override { return Atom("Elixir.Stack"); }
+  [[nodiscard]] Atom module() const override { return "Elixir.Stack"_a; }
   [[nodiscard]] Term state_term() const override {
     return codec::list_of(std::vector<Term>(items_.rbegin(), items_.rend()));
   }
 
  protected:
   InitResult init() override {
-    items_.emplace_back(Atom("hello"));
+    items_.emplace_back("hello"_a);
     return ok();
   }
 
   CallResult handle_call(const Term& request, const From&) override {
     const auto* a = request.get_if<Atom>();
-    if (a == nullptr || *a != pop_atom || items_.empty()) return no_match();
+    if (a == nullptr || *a != "pop"_a || items_.empty()) return no_match();
     Term head = std::move(items_.back());
     items_.pop_back();
     return reply(std::move(head));
@@ -38,7 +37,7 @@ class Stack final : public GenServer {
 
   InfoResult handle_cast(const Term& message) override {
     Term element;
-    if (!codec::match(message, push_atom, &element)) return no_match();
+    if (!codec::match(message, "push"_a, &element)) return no_match();
     items_.push_back(std::move(element));
     return noreply();
   }

@@ -53,9 +53,27 @@ inline constexpr std::size_t default_atom_limit = 1'048'576;
 /// Sets atom_limit() (process-wide; at least the current count takes effect at once).
 void set_atom_limit(std::size_t limit) noexcept;
 
+namespace detail {
+/// The text of an atom literal, as a template argument.
+template <std::size_t N>
+struct AtomText {
+  char chars[N]{};
+  constexpr AtomText(const char (&text)[N]) {  // NOLINT(google-explicit-constructor)
+    for (std::size_t i = 0; i < N; ++i) chars[i] = text[i];
+  }
+  [[nodiscard]] constexpr std::string_view view() const { return {chars, N - 1}; }
+};
+}  // namespace detail
+
 inline namespace literals {
-/// `"ok"_a` is the atom `ok`.
-inline Atom operator""_a(const char* s, std::size_t n) { return Atom(std::string_view(s, n)); }
+/// `"ok"_a` is the atom `ok`: the one way to write an atom the program names. Each literal is
+/// interned once, at its first use, so `"ok"_a` in a hot path costs what a static would.
+/// Text known only at run time is `Atom(text)`.
+template <detail::AtomText Text>
+Atom operator""_a() {
+  static const Atom atom(Text.view());
+  return atom;
+}
 }  // namespace literals
 
 }  // namespace cppnode::codec
