@@ -93,37 +93,24 @@ std::optional<std::uint8_t> altact_flags(const Term& t) {
 }
 
 // {37, Flags, From, To[, Token]}: what it stands for, by the flags (erts dist.c checks the same).
-bool take_altact(const std::vector<Term>& e, ControlMessage& m) {
-  using Kind = ControlMessage::Kind;
+std::optional<incoming::Operation> take_altact(const std::vector<Term>& e) {
   const auto flags = altact_flags(e[1]);
-  if (!flags || !take_pid(e[2], m.from)) {
-    return false;
-  }
-  if ((*flags & altact::token) != 0 && e.size() < 5) {
-    return false;
-  }
+  codec::Pid from;
+  if (!flags || !take_pid(e[2], from)) return std::nullopt;
+  if ((*flags & altact::token) != 0 && e.size() < 5) return std::nullopt;
   const bool exit = (*flags & altact::exit) != 0;
   const Term& to = e[3];
-  if ((*flags & altact::alias) != 0) {
-    if (!to.is<codec::Reference>() || (*flags & altact::name) != 0) {
-      return false;
-    }
-    m.kind = exit ? Kind::exit2 : Kind::alias_send;
-    m.ref = to.as<codec::Reference>();
-    m.target = to;
-    return true;
+  const bool to_alias = (*flags & altact::alias) != 0;
+  const bool to_name = (*flags & altact::name) != 0;
+  if (to_alias  ? !to.is<codec::Reference>() || to_name
+      : to_name ? !to.is<codec::Atom>()
+                : !to.is<codec::Pid>()) {
+    return std::nullopt;
   }
-  if ((*flags & altact::name) != 0) {
-    if (!to.is<codec::Atom>()) {
-      return false;
-    }
-    m.kind = exit ? Kind::exit2 : Kind::reg_send;
-    m.to_name = to.as<codec::Atom>();
-    m.target = to;
-    return true;
-  }
-  m.kind = exit ? Kind::exit2 : Kind::send;
-  return take_pid(to, m.to);
+  if (exit) return incoming::Exit2{from, to};
+  if (to_alias) return incoming::AliasSend{from, to.as<codec::Reference>()};
+  if (to_name) return incoming::RegSend{from, to.as<codec::Atom>()};
+  return incoming::Send{to.as<codec::Pid>()};
 }
 
 bool is_proc(const Term& t) { return t.is<codec::Pid>() || t.is<codec::Atom>(); }
@@ -132,6 +119,84 @@ codec::DecodeOptions dist_options(const codec::DecodeOptions& options) {
   codec::DecodeOptions o = options;
   o.allow_compressed = false;
   return o;
+}
+
+// The operation of a control tuple `e` of the right arity for `operation`; nullopt if an element
+// has the wrong type.
+std::optional<incoming::Operation> take_operation(int operation, const std::vector<Term>& e) {
+  codec::Pid from;
+  codec::Pid to;
+  std::uint64_t id = 0;
+  switch (operation) {
+    case op::link:
+      if (!take_pid(e[1], from) || !take_pid(e[2], to)) return std::nullopt;
+      return incoming::Link{from, to};
+    case op::unlink:
+      if (!take_pid(e[1], from) || !take_pid(e[2], to)) return std::nullopt;
+      return incoming::Unlink{from, to};
+    case op::send:
+    case op::send_tt:
+      if (!take_pid(e[2], to)) return std::nullopt;
+      return incoming::Send{to};
+    case op::send_sender:
+    case op::send_sender_tt:
+      if (!take_pid(e[1], from) || !take_pid(e[2], to)) return std::nullopt;
+      return incoming::Send{to};
+    case op::reg_send:
+    case op::reg_send_tt:
+      if (!take_pid(e[1], from) || !e[3].is<codec::Atom>()) return std::nullopt;
+      return incoming::RegSend{from, e[3].as<codec::Atom>()};
+    case op::exit:
+    case op::exit_tt:
+    case op::payload_exit:
+    case op::payload_exit_tt:
+      if (!take_pid(e[1], from) || !take_pid(e[2], to)) return std::nullopt;
+      return incoming::Exit{from, to};
+    case op::exit2:
+    case op::exit2_tt:
+    case op::payload_exit2:
+    case op::payload_exit2_tt:
+      if (!take_pid(e[1], from) || !take_pid(e[2], to)) return std::nullopt;
+      return incoming::Exit2{from, Term(to)};
+    case op::monitor_p:
+    case op::demonitor_p:
+      if (!take_pid(e[1], from) || !is_proc(e[2]) || !e[3].is<codec::Reference>()) {
+        return std::nullopt;
+      }
+      if (operation == op::monitor_p)
+        return incoming::Monitor{from, e[2], e[3].as<codec::Reference>()};
+      return incoming::Demonitor{from, e[2], e[3].as<codec::Reference>()};
+    case op::monitor_p_exit:
+    case op::payload_monitor_p_exit:
+      if (!is_proc(e[1]) || !take_pid(e[2], to) || !e[3].is<codec::Reference>()) {
+        return std::nullopt;
+      }
+      return incoming::MonitorExit{e[1], to, e[3].as<codec::Reference>()};
+    case op::alias_send:
+    case op::alias_send_tt:
+      if (!take_pid(e[1], from) || !e[2].is<codec::Reference>()) return std::nullopt;
+      return incoming::AliasSend{from, e[2].as<codec::Reference>()};
+    case op::altact_sig_send:
+      return take_altact(e);
+    case op::unlink_id:
+    case op::unlink_id_ack:
+      if (!take_id(e[1], id) || !take_pid(e[2], from) || !take_pid(e[3], to)) return std::nullopt;
+      if (operation == op::unlink_id) return incoming::UnlinkId{id, from, to};
+      return incoming::UnlinkIdAck{id, from, to};
+    case op::spawn_request:
+    case op::spawn_request_tt: {
+      const auto* mfa = e[4].get_if<codec::Tuple>();
+      if (!e[1].is<codec::Reference>() || !take_pid(e[2], from) || mfa == nullptr ||
+          mfa->elements.size() != 3 || !mfa->elements[0].is<codec::Atom>() ||
+          !mfa->elements[1].is<codec::Atom>() || !mfa->elements[2].is<std::int64_t>() ||
+          !e[5].is_list()) {
+        return std::nullopt;
+      }
+      return incoming::SpawnRequest{e[1].as<codec::Reference>(), from, e[4], e[5]};
+    }
+    default:  // NODE_LINK, GROUP_LEADER
+      return incoming::Ignored{};
+  }
 }
 
 }  // namespace
@@ -190,110 +255,13 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
             codec::to_string(*control);
     return std::nullopt;
   }
-  bool ok = true;
-  switch (m.op) {
-    case op::link:
-    case op::unlink:
-      m.kind = m.op == op::link ? ControlMessage::Kind::link : ControlMessage::Kind::unlink;
-      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
-      break;
-    case op::send:
-    case op::send_tt:
-      m.kind = ControlMessage::Kind::send;
-      ok = take_pid(e[2], m.to);
-      break;
-    case op::send_sender:
-    case op::send_sender_tt:
-      m.kind = ControlMessage::Kind::send;
-      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
-      break;
-    case op::reg_send:
-    case op::reg_send_tt:
-      m.kind = ControlMessage::Kind::reg_send;
-      ok = take_pid(e[1], m.from) && e[3].is<codec::Atom>();
-      if (ok) {
-        m.to_name = e[3].as<codec::Atom>();
-      }
-      break;
-    case op::exit:
-    case op::exit2:
-      m.kind = m.op == op::exit ? ControlMessage::Kind::exit : ControlMessage::Kind::exit2;
-      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
-      m.payload = e[3];
-      break;
-    case op::exit_tt:
-    case op::exit2_tt:
-      m.kind = m.op == op::exit_tt ? ControlMessage::Kind::exit : ControlMessage::Kind::exit2;
-      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
-      m.payload = e[4];
-      break;
-    case op::payload_exit:
-    case op::payload_exit_tt:
-    case op::payload_exit2:
-    case op::payload_exit2_tt:
-      m.kind = m.op == op::payload_exit || m.op == op::payload_exit_tt
-                   ? ControlMessage::Kind::exit
-                   : ControlMessage::Kind::exit2;
-      ok = take_pid(e[1], m.from) && take_pid(e[2], m.to);
-      break;
-    case op::monitor_p:
-    case op::demonitor_p:
-      m.kind =
-          m.op == op::monitor_p ? ControlMessage::Kind::monitor : ControlMessage::Kind::demonitor;
-      ok = take_pid(e[1], m.from) && is_proc(e[2]) && e[3].is<codec::Reference>();
-      if (ok) {
-        m.target = e[2];
-        m.ref = e[3].as<codec::Reference>();
-      }
-      break;
-    case op::monitor_p_exit:
-    case op::payload_monitor_p_exit:
-      m.kind = ControlMessage::Kind::monitor_exit;
-      ok = is_proc(e[1]) && take_pid(e[2], m.to) && e[3].is<codec::Reference>();
-      if (ok) {
-        m.target = e[1];
-        m.ref = e[3].as<codec::Reference>();
-        if (m.op == op::monitor_p_exit) {
-          m.payload = e[4];
-        }
-      }
-      break;
-    case op::alias_send:
-    case op::alias_send_tt:
-      m.kind = ControlMessage::Kind::alias_send;
-      ok = take_pid(e[1], m.from) && e[2].is<codec::Reference>();
-      if (ok) {
-        m.ref = e[2].as<codec::Reference>();
-      }
-      break;
-    case op::altact_sig_send:
-      ok = take_altact(e, m);
-      break;
-    case op::unlink_id:
-    case op::unlink_id_ack:
-      m.kind = m.op == op::unlink_id ? ControlMessage::Kind::unlink_id
-                                     : ControlMessage::Kind::unlink_id_ack;
-      ok = take_id(e[1], m.id) && take_pid(e[2], m.from) && take_pid(e[3], m.to);
-      break;
-    case op::spawn_request:
-    case op::spawn_request_tt: {
-      m.kind = ControlMessage::Kind::spawn_request;
-      const auto* mfa = e[4].get_if<codec::Tuple>();
-      ok = e[1].is<codec::Reference>() && take_pid(e[2], m.from) && mfa != nullptr &&
-           mfa->elements.size() == 3 && mfa->elements[0].is<codec::Atom>() &&
-           mfa->elements[1].is<codec::Atom>() && mfa->elements[2].is<std::int64_t>() &&
-           e[5].is_list();
-      if (ok) {
-        m.ref = e[1].as<codec::Reference>();
-        m.target = e[4];
-        m.options = e[5];
-      }
-      break;
-    }
-    default:  // NODE_LINK, GROUP_LEADER
-      m.kind = ControlMessage::Kind::ignored;
-      break;
-  }
+  auto operation = take_operation(m.op, e);
+  const bool ok = operation.has_value();
+  if (ok) m.operation = std::move(*operation);
+  // The old exit forms carry their reason in the control tuple.
+  if (m.op == op::exit || m.op == op::exit2) m.payload = e[3];
+  if (m.op == op::exit_tt || m.op == op::exit2_tt) m.payload = e[4];
+  if (m.op == op::monitor_p_exit) m.payload = e[4];
   if (!ok) {
     error = "ill-formed control message for operation " + std::to_string(m.op) + ": " +
             codec::to_string(*control);

@@ -525,6 +525,24 @@ void Node::on_spawn_request(SpawnHandler handler) {
   impl_->spawn_handler = std::move(handler);
 }
 
+namespace {
+
+// Whom a control message with a payload is for, for logs.
+std::string receiver_of(const detail::ControlMessage& m) {
+  namespace in = detail::incoming;
+  if (const auto* op = m.as<in::Send>()) return codec::to_string(codec::Term(op->to));
+  if (const auto* op = m.as<in::RegSend>()) return std::string(op->to_name.name());
+  if (const auto* op = m.as<in::AliasSend>()) {
+    return "alias " + codec::to_string(codec::Term(op->alias));
+  }
+  if (const auto* op = m.as<in::Exit>()) return codec::to_string(codec::Term(op->to));
+  if (const auto* op = m.as<in::Exit2>()) return codec::to_string(op->to);
+  if (const auto* op = m.as<in::MonitorExit>()) return codec::to_string(codec::Term(op->watcher));
+  return "this node";  // SPAWN_REQUEST
+}
+
+}  // namespace
+
 bool NodeImpl::take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error) {
   auto failed = detail::decode_payload(m, config.decode);
   if (!failed) {
@@ -537,14 +555,8 @@ bool NodeImpl::take_payload(const Peer& peer, detail::ControlMessage& m, std::st
   const auto n = messages_refused.fetch_add(1, std::memory_order_relaxed) + 1;
   // A peer can make every message fail: past the first hundred, one line per thousand.
   if (n <= 100 || n % 1000 == 0) {
-    using Kind = detail::ControlMessage::Kind;
-    const std::string to = m.kind == Kind::send       ? codec::to_string(codec::Term(m.to))
-                           : m.kind == Kind::reg_send ? std::string(m.to_name.name())
-                           : m.kind == Kind::alias_send
-                               ? "alias " + codec::to_string(codec::Term(m.ref))
-                               : codec::to_string(codec::Term(m.to));
     spdlog::warn("refused a message from {} (control operation {}, to {}): {} ({} refused so far)",
-                 peer.name().name(), m.op, to, failed->what(), n);
+                 peer.name().name(), m.op, receiver_of(m), failed->what(), n);
   }
   return false;
 }

@@ -243,7 +243,8 @@ struct NodeImpl {
   /// COMPRESSED payload, which the BEAM treats so).
   bool take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error);
   /// SPAWN_REQUEST (spawn_request.cpp): spawns what the spawn handler makes, or refuses.
-  void handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m);
+  void handle_spawn_request(const std::shared_ptr<Peer>& peer,
+                            const detail::incoming::SpawnRequest& request, const codec::Term& args);
 
   // ---- Connections (connections.cpp) ----
   /// The peer for `node`, connecting if there is none; null for our own or an invalid name.

@@ -882,131 +882,159 @@ void NodeImpl::receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id) {
 
 // ---- Incoming control messages ----
 
+namespace {
+
+namespace incoming = detail::incoming;
+
+// One incoming control message, by operation, on the peer's strand. False closes the
+// connection (with `error` set).
+struct ControlHandler {
+  NodeImpl& node;
+  const std::shared_ptr<Peer>& peer;
+  detail::ControlMessage& m;
+  std::string& error;
+
+  [[nodiscard]] SlotPtr local_slot(const Pid& pid) const {
+    return node.is_local(pid) ? node.find_slot(pid) : nullptr;
+  }
+  // A pid or a registered name.
+  [[nodiscard]] SlotPtr resolve(const Term& target) const {
+    if (const auto* pid = target.get_if<Pid>()) return local_slot(*pid);
+    return node.find_name(target.as<Atom>());
+  }
+  // A message: decoded only for a receiver that exists (or a call the node answers itself).
+  bool message(const Term& target, const SlotPtr& slot) const {
+    node.messages_in.fetch_add(1, std::memory_order_relaxed);
+    const bool calls_watched_here = node.watches_calls();
+    if (!slot && !calls_watched_here) return true;
+    if (!node.take_payload(*peer, m, error)) return error.empty();
+    if (!slot) {
+      node.answer_call_to_missing(peer, target, m.payload);
+      return true;
+    }
+    if (calls_watched_here) node.watch_call(peer, slot, target, m.payload);
+    node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+    return true;
+  }
+
+  bool operator()(const incoming::Send& op) const {
+    return message(Term(op.to), local_slot(op.to));
+  }
+  bool operator()(const incoming::RegSend& op) const {
+    return message(Term(op.to_name), node.find_name(op.to_name));
+  }
+  bool operator()(const incoming::AliasSend& op) const {
+    node.messages_in.fetch_add(1, std::memory_order_relaxed);
+    if (auto slot = node.alias_owner(op.alias)) {
+      if (!node.take_payload(*peer, m, error)) return error.empty();
+      node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+    }
+    return true;
+  }
+  bool operator()(const incoming::Link& op) const {
+    if (auto slot = local_slot(op.to)) {
+      node.on_strand_from_peer(slot, [&n = node, from = op.from, p = peer](const SlotPtr& s) {
+        n.receive_link(s, from, p);
+      });
+    } else {
+      peer->send(OutExit{true, op.to, op.from, noproc()});
+    }
+    return true;
+  }
+  bool operator()(const incoming::Unlink& op) const {
+    if (auto slot = local_slot(op.to)) {
+      node.on_strand_from_peer(slot, [from = op.from](const SlotPtr& s) {
+        const LinkInfo* l = find_link(*s, from);
+        if (l == nullptr) return;
+        count_remote(*s, l->peer, -1);
+        erase_link(*s, from);
+      });
+    }
+    return true;
+  }
+  bool operator()(const incoming::UnlinkId& op) const {
+    if (auto slot = local_slot(op.to)) {
+      node.on_strand_from_peer(slot,
+                               [&n = node, id = op.id, from = op.from, p = peer](const SlotPtr& s) {
+                                 n.receive_unlink_id(s, id, from, p);
+                               });
+    }
+    return true;
+  }
+  bool operator()(const incoming::UnlinkIdAck& op) const {
+    if (auto slot = local_slot(op.to)) {
+      node.on_strand_from_peer(slot, [id = op.id, from = op.from](const SlotPtr& s) {
+        NodeImpl::receive_unlink_ack(s, id, from);
+      });
+    }
+    return true;
+  }
+  bool deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
+    if (slot) {
+      node.on_strand_from_peer(
+          slot, [&n = node, from, reason = std::move(m.payload), is_link](const SlotPtr& s) {
+            n.receive_exit(s, from, reason, is_link);
+          });
+    }
+    return true;
+  }
+  bool operator()(const incoming::Exit& op) const {
+    return deliver_exit(op.from, local_slot(op.to), true);
+  }
+  bool operator()(const incoming::Exit2& op) const {
+    const SlotPtr slot = op.to.is<Atom>()        ? node.find_name(op.to.as<Atom>())
+                         : op.to.is<Reference>() ? node.alias_owner(op.to.as<Reference>())
+                                                 : local_slot(op.to.as<Pid>());
+    return deliver_exit(op.from, slot, false);
+  }
+  bool operator()(const incoming::Monitor& op) const {
+    if (const auto* pid = op.target.get_if<Pid>(); pid != nullptr && !node.is_local(*pid)) {
+      error = "MONITOR_P for " + codec::to_string(op.target) + ", a pid of another node";
+      return false;
+    }
+    if (auto slot = resolve(op.target)) {
+      node.on_strand_from_peer(slot, [&n = node, w = Watcher{op.ref, op.watcher, op.target, peer}](
+                                         const SlotPtr& s) { n.receive_monitor(s, w); });
+    } else {
+      peer->send(OutMonitorExit{op.target, op.watcher, op.ref, noproc()});
+    }
+    return true;
+  }
+  bool operator()(const incoming::Demonitor& op) const {
+    if (auto slot = resolve(op.target)) {
+      node.on_strand_from_peer(
+          slot, [ref = op.ref](const SlotPtr& s) { NodeImpl::receive_demonitor(s, ref); });
+    }
+    return true;
+  }
+  bool operator()(const incoming::MonitorExit& op) const {
+    if (auto slot = local_slot(op.watcher)) {
+      node.on_strand_from_peer(slot, [&n = node, ref = op.ref, reason = std::move(m.payload)](
+                                         const SlotPtr& s) { n.receive_down(s, ref, reason); });
+    }
+    return true;
+  }
+  bool operator()(const incoming::SpawnRequest& op) const {
+    node.handle_spawn_request(peer, op, m.payload);
+    return true;
+  }
+  bool operator()(const incoming::Ignored&) const {
+    spdlog::debug("ignoring control operation {} from {}", m.op, peer->name().name());
+    return true;
+  }
+};
+
+}  // namespace
+
 bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
                               std::string& error) {
-  using Kind = detail::ControlMessage::Kind;
-  auto local_slot = [&](const Pid& pid) -> SlotPtr {
-    return is_local(pid) ? find_slot(pid) : nullptr;
-  };
-  auto resolve = [&](const Term& target) -> SlotPtr {
-    if (const auto* pid = target.get_if<Pid>()) {
-      return local_slot(*pid);
-    }
-    return find_name(target.as<Atom>());
-  };
-  // A message's payload is decoded once its receiver is known to exist (below), as the BEAM
-  // drops a message to a missing process or name undecoded; other payloads (exit reasons,
+  // A message's payload is decoded once its receiver is known to exist (ControlHandler), as the
+  // BEAM drops a message to a missing process or name undecoded; other payloads (exit reasons,
   // spawn arguments) are decoded here.
-  const bool is_message =
-      m.kind == Kind::send || m.kind == Kind::reg_send || m.kind == Kind::alias_send;
-  if (!is_message && !m.payload_bytes.empty() && !take_payload(*peer, m, error)) {
+  if (!m.is_message() && !m.payload_bytes.empty() && !take_payload(*peer, m, error)) {
     return error.empty();
   }
-  switch (m.kind) {
-    case Kind::send:
-    case Kind::reg_send: {
-      messages_in.fetch_add(1, std::memory_order_relaxed);
-      const Term target = m.kind == Kind::send ? Term(m.to) : Term(m.to_name);
-      auto slot = m.kind == Kind::send ? local_slot(m.to) : find_name(m.to_name);
-      const bool calls_watched_here = watches_calls();
-      if (!slot && !calls_watched_here) {
-        return true;
-      }
-      if (!take_payload(*peer, m, error)) return error.empty();
-      if (!slot) {
-        answer_call_to_missing(peer, target, m.payload);
-        return true;
-      }
-      if (calls_watched_here) {
-        watch_call(peer, slot, target, m.payload);
-      }
-      deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
-      return true;
-    }
-    case Kind::alias_send:
-      messages_in.fetch_add(1, std::memory_order_relaxed);
-      if (auto slot = alias_owner(m.ref)) {
-        if (!take_payload(*peer, m, error)) return error.empty();
-        deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
-      }
-      return true;
-    case Kind::link:
-      if (auto slot = local_slot(m.to)) {
-        on_strand_from_peer(
-            slot, [this, from = m.from, peer](const SlotPtr& s) { receive_link(s, from, peer); });
-      } else {
-        peer->send(OutExit{true, m.to, m.from, noproc()});
-      }
-      return true;
-    case Kind::unlink:
-      if (auto slot = local_slot(m.to)) {
-        on_strand_from_peer(slot, [from = m.from](const SlotPtr& s) {
-          const LinkInfo* l = find_link(*s, from);
-          if (l == nullptr) {
-            return;
-          }
-          count_remote(*s, l->peer, -1);
-          erase_link(*s, from);
-        });
-      }
-      return true;
-    case Kind::unlink_id:
-      if (auto slot = local_slot(m.to)) {
-        on_strand_from_peer(slot, [this, id = m.id, from = m.from, peer](const SlotPtr& s) {
-          receive_unlink_id(s, id, from, peer);
-        });
-      }
-      return true;
-    case Kind::unlink_id_ack:
-      if (auto slot = local_slot(m.to)) {
-        on_strand_from_peer(slot, [id = m.id, from = m.from](const SlotPtr& s) {
-          receive_unlink_ack(s, id, from);
-        });
-      }
-      return true;
-    case Kind::exit:
-    case Kind::exit2:
-      if (auto slot = m.target.is<Atom>()        ? find_name(m.target.as<Atom>())
-                      : m.target.is<Reference>() ? alias_owner(m.target.as<Reference>())
-                                                 : local_slot(m.to)) {
-        on_strand_from_peer(slot, [this, from = m.from, reason = std::move(m.payload),
-                                   is_link = m.kind == Kind::exit](const SlotPtr& s) {
-          receive_exit(s, from, reason, is_link);
-        });
-      }
-      return true;
-    case Kind::monitor:
-      if (const auto* pid = m.target.get_if<Pid>(); pid != nullptr && !is_local(*pid)) {
-        error = "MONITOR_P for " + codec::to_string(m.target) + ", a pid of another node";
-        return false;
-      }
-      if (auto slot = resolve(m.target)) {
-        on_strand_from_peer(slot, [this, w = Watcher{m.ref, m.from, m.target, peer}](
-                                      const SlotPtr& s) { receive_monitor(s, w); });
-      } else {
-        peer->send(OutMonitorExit{m.target, m.from, m.ref, noproc()});
-      }
-      return true;
-    case Kind::demonitor:
-      if (auto slot = resolve(m.target)) {
-        on_strand_from_peer(slot, [ref = m.ref](const SlotPtr& s) { receive_demonitor(s, ref); });
-      }
-      return true;
-    case Kind::monitor_exit:
-      if (auto slot = local_slot(m.to)) {
-        on_strand_from_peer(slot, [this, ref = m.ref, reason = std::move(m.payload)](
-                                      const SlotPtr& s) { receive_down(s, ref, reason); });
-      }
-      return true;
-    case Kind::spawn_request:
-      handle_spawn_request(peer, m);
-      return true;
-    case Kind::ignored:
-      spdlog::debug("ignoring control operation {} from {}", m.op, peer->name().name());
-      return true;
-  }
-  error = "unhandled control message kind";
-  return false;
+  return std::visit(ControlHandler{*this, peer, m, error}, m.operation);
 }
 
 }  // namespace cppnode::cnode

@@ -45,16 +45,18 @@ std::optional<SpawnOptions> read_options(const Term& options) {
 
 }  // namespace
 
-void NodeImpl::handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m) {
-  const auto& mfa = m.target.as<codec::Tuple>().elements;
+void NodeImpl::handle_spawn_request(const std::shared_ptr<Peer>& peer,
+                                    const detail::incoming::SpawnRequest& request,
+                                    const codec::Term& args) {
+  const auto& mfa = request.mfa.as<codec::Tuple>().elements;
   auto refuse = [&](const char* reason) {
     spdlog::debug("refusing a spawn request from {} for {}: {}", peer->name().name(),
-                  codec::to_string(m.target), reason);
-    peer->send(OutSpawnReply{m.ref, m.from, 0, Term(Atom(reason))});
+                  codec::to_string(request.mfa), reason);
+    peer->send(OutSpawnReply{request.req_id, request.parent, 0, Term(Atom(reason))});
   };
-  const auto* args = m.payload.get_if<codec::List>();
-  const auto options = read_options(m.options);
-  if (!options || !m.payload.is_list() || (args != nullptr && !args->proper)) {
+  const auto* arg_list = args.get_if<codec::List>();
+  const auto options = read_options(request.options);
+  if (!options || !args.is_list() || (arg_list != nullptr && !arg_list->proper)) {
     refuse("badopt");
     return;
   }
@@ -66,10 +68,10 @@ void NodeImpl::handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::C
   std::shared_ptr<Process> process;
   if (handler) {
     try {
-      process = handler(Node::SpawnRequest{m.from, mfa[0].as<Atom>(), mfa[1].as<Atom>(),
-                                           m.payload.list_elements()});
+      process = handler(Node::SpawnRequest{request.parent, mfa[0].as<Atom>(), mfa[1].as<Atom>(),
+                                           args.list_elements()});
     } catch (const std::exception& e) {
-      spdlog::error("the spawn handler threw for {}: {}", codec::to_string(m.target), e.what());
+      spdlog::error("the spawn handler threw for {}: {}", codec::to_string(request.mfa), e.what());
     }
   }
   if (!process) {
@@ -82,15 +84,16 @@ void NodeImpl::handle_spawn_request(const std::shared_ptr<Peer>& peer, detail::C
       const codec::Pid self = s->process->self();
       // Counted before the reply leaves, so a nodedown scan from now on sees them.
       if (options->link) {
-        signals_of(*s).links.emplace(m.from, LinkInfo{m.from, true, 0, peer});
+        signals_of(*s).links.emplace(request.parent, LinkInfo{request.parent, true, 0, peer});
         s->remote_entries.fetch_add(1, std::memory_order_seq_cst);
       }
       if (options->monitor) {
-        signals_of(*s).watchers.emplace(m.ref, Watcher{m.ref, m.from, Term(self), peer});
+        signals_of(*s).watchers.emplace(request.req_id,
+                                        Watcher{request.req_id, request.parent, Term(self), peer});
         s->remote_entries.fetch_add(1, std::memory_order_seq_cst);
       }
       // Before on_start is posted: nothing the process sends can overtake the reply.
-      peer->send(OutSpawnReply{m.ref, m.from, flags, Term(self)});
+      peer->send(OutSpawnReply{request.req_id, request.parent, flags, Term(self)});
     });
   } catch (const std::logic_error&) {
     refuse("notsup");  // the node is stopping

@@ -24,7 +24,7 @@ using codec::Pid;
 using codec::Term;
 using test_support::BeamNode;
 using test_support::Epmd;
-using Kind = detail::ControlMessage::Kind;
+namespace in = detail::incoming;
 
 // JInterface and erl_interface before 5.x offer neither (JInterface: "dFlagDistMonitorName //
 // NOT USED"); dist.c sends monitor signals only to a peer with both.
@@ -68,7 +68,7 @@ struct RawNode {
   /// Whether `m` is the reply to call `n`.
   [[nodiscard]] bool is_reply(const detail::ControlMessage& m, std::uint32_t n) const {
     const auto* t = m.payload.get_if<codec::Tuple>();
-    return (m.kind == Kind::send || m.kind == Kind::alias_send) && t != nullptr &&
+    return (m.as<in::Send>() != nullptr || m.as<in::AliasSend>() != nullptr) && t != nullptr &&
            t->elements.size() == 2 &&
            (t->elements[0] == Term(tag(n)) || t->elements[0] == alias_tag(n));
   }
@@ -91,7 +91,7 @@ constexpr const char* start_replier =
     "gen:reply(From, yes), Loop() end end)), ok.";
 
 bool is_message(const detail::ControlMessage& m, std::string_view atom) {
-  return m.kind == Kind::send && m.payload.is_atom(atom);
+  return m.as<in::Send>() != nullptr && m.payload.is_atom(atom);
 }
 
 class LivePeerFlags : public ::testing::Test {
@@ -173,7 +173,7 @@ TEST_F(LivePeerFlags, MonitorExitToAPeerWithDistMonitor) {
                            raw.tag(99), raw.raw.out_cache());
     raw.raw.send(monitor);
     const auto got = raw.raw.read_packets_until(
-        [](const detail::ControlMessage& m) { return m.kind == Kind::monitor_exit; });
+        [](const detail::ControlMessage& m) { return m.as<in::MonitorExit>() != nullptr; });
     ASSERT_EQ(got.size(), 1U);
     EXPECT_EQ(got.back().op, detail::op::payload_monitor_p_exit);
     EXPECT_EQ(codec::to_string(got.back().payload), "noproc");
@@ -249,8 +249,9 @@ TEST_F(LivePeerFlags, AliasReplyIsAltactSigSendToAPeerThatOffersIt) {
       auto got = raw.raw.read_packets_until(
           [&](const detail::ControlMessage& m) { return raw.is_reply(m, 1); });
       ASSERT_EQ(got.size(), 1U);
-      EXPECT_EQ(got.back().kind, Kind::alias_send);
-      EXPECT_EQ(got.back().ref, raw.tag(1));
+      const auto* reply = got.back().as<in::AliasSend>();
+      ASSERT_NE(reply, nullptr);
+      EXPECT_EQ(reply->alias, raw.tag(1));
       replies.push_back(got.back());
       node_flags.push_back(raw.raw.node_flags);
     }
@@ -315,10 +316,11 @@ TEST_F(LivePeerFlags, AltactSigSendReachesNamesPidsAndTakesExits) {
            false);
     const auto by_name = reply_to(1);
     ASSERT_TRUE(by_name.has_value());
-    EXPECT_EQ(by_name->kind, Kind::alias_send);
+    ASSERT_NE(by_name->as<in::AliasSend>(), nullptr);
     EXPECT_EQ(codec::to_string(by_name->payload),
               "{" + codec::to_string(raw.alias_tag(1)) + ",yes}");
-    altact(detail::altact::token, Term(by_name->from), raw.gen_call(request, raw.tag(2)), true);
+    altact(detail::altact::token, Term(by_name->as<in::AliasSend>()->from),
+           raw.gen_call(request, raw.tag(2)), true);
     const auto by_pid = reply_to(2);
     ASSERT_TRUE(by_pid.has_value());
     EXPECT_EQ(codec::to_string(by_pid->payload),

@@ -55,8 +55,9 @@ class Simultaneous : public ::testing::Test {
   static void expect_queued_message(RawPeer& conn) {
     auto m = conn.read_packet();
     ASSERT_TRUE(m);
-    EXPECT_EQ(m->kind, detail::ControlMessage::Kind::reg_send);
-    EXPECT_EQ(m->to_name, Atom("sink"));
+    const auto* reg_send = m->as<detail::incoming::RegSend>();
+    ASSERT_NE(reg_send, nullptr);
+    EXPECT_EQ(reg_send->to_name, Atom("sink"));
     EXPECT_EQ(m->payload, Term(Atom("queued")));
   }
 

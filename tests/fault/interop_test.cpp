@@ -25,7 +25,6 @@ using codec::Term;
 using test_support::BeamKind;
 using test_support::BeamNode;
 using test_support::ChildProcess;
-using Kind = cnode::detail::ControlMessage::Kind;
 
 /// What JInterface 1.13 (OTP 25) offers in its handshake (AbstractNode.flags): the OTP 25
 /// mandatory set, UNLINK_ID and V4_NC; no DIST_MONITOR, EXIT_PAYLOAD, ALIAS or SPAWN.
@@ -57,8 +56,8 @@ class HiddenCaller {
     const Term last = tag(calls_);
     raw_.read_packets_until([&](const cnode::detail::ControlMessage& m) {
       const auto* t = m.payload.get_if<codec::Tuple>();
-      const bool reply = m.kind == Kind::send && t != nullptr && t->elements.size() == 2 &&
-                         t->elements[0].is<codec::Reference>();
+      const bool reply = m.as<cnode::detail::incoming::Send>() != nullptr && t != nullptr &&
+                         t->elements.size() == 2 && t->elements[0].is<codec::Reference>();
       out.push_back(std::to_string(m.op) + " " +
                     codec::to_string(reply ? t->elements[1] : m.payload));
       return reply && t->elements[0] == last;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 
 #include "cppnode/codec/codec.hpp"
 #include "cppnode/codec/dist_header.hpp"
@@ -63,41 +64,108 @@ inline constexpr std::uint8_t exit = 1U << 4U;
 /// (with one, packets start with 131, 68: dist_header.hpp).
 inline constexpr std::uint8_t pass_through = 112;
 
-/// An incoming control message, normalised: `_TT` variants drop their trace token, the PAYLOAD_
-/// forms and the old forms of exits look alike, SEND_SENDER looks like SEND, ALTACT_SIG_SEND
-/// looks like the SEND, REG_SEND, ALIAS_SEND or EXIT2 it stands for (a priority signal is an
-/// ordinary one here: this node never enables priority reception).
-struct ControlMessage {
-  enum class Kind {
-    send,           // to, payload
-    reg_send,       // from, to_name, payload
-    alias_send,     // from, alias (in ref), payload
-    link,           // from, to
-    unlink,         // from, to (old UNLINK)
-    unlink_id,      // id, from, to
-    unlink_id_ack,  // id, from, to
-    exit,           // from, to, payload = reason (link broken)
-    exit2,          // from, to (or target: a name or alias), payload = reason (exit/2)
-    monitor,        // from (watcher), target (Pid or atom), ref
-    demonitor,      // from (watcher), target, ref
-    monitor_exit,   // target (monitored Pid or name), to (watcher), ref, payload = reason
-    spawn_request,  // ref (ReqId), from (parent), target = {M, F, Arity}, options, payload = args
-    ignored,        // well-formed and harmless, not acted on (NODE_LINK, GROUP_LEADER)
-  };
-  Kind kind = Kind::ignored;
-  int op = 0;
+/// What an incoming control message asks, one struct per operation, normalised: `_TT` variants
+/// drop their trace token, the PAYLOAD_ forms and the old forms of exits look alike, SEND_SENDER
+/// looks like SEND, ALTACT_SIG_SEND looks like the SEND, REG_SEND, ALIAS_SEND or EXIT2 it stands
+/// for (a priority signal is an ordinary one here: this node never enables priority reception).
+/// The payload term (message, reason or arguments) is ControlMessage::payload.
+namespace incoming {
+/// A message to a pid.
+struct Send {
+  codec::Pid to;
+  bool operator==(const Send&) const = default;
+};
+/// A message to a registered name.
+struct RegSend {
+  codec::Pid from;
+  codec::Atom to_name;
+  bool operator==(const RegSend&) const = default;
+};
+/// A message to an alias.
+struct AliasSend {
+  codec::Pid from;
+  codec::Reference alias;
+  bool operator==(const AliasSend&) const = default;
+};
+struct Link {
   codec::Pid from;
   codec::Pid to;
-  codec::Atom to_name;
-  /// MONITOR_P / DEMONITOR_P target and MONITOR_P_EXIT origin: a Pid or an Atom; an EXIT2 from
-  /// ALTACT_SIG_SEND to a name (Atom) or an alias (Reference).
+  bool operator==(const Link&) const = default;
+};
+/// The old UNLINK, without an id.
+struct Unlink {
+  codec::Pid from;
+  codec::Pid to;
+  bool operator==(const Unlink&) const = default;
+};
+struct UnlinkId {
+  std::uint64_t id = 0;
+  codec::Pid from;
+  codec::Pid to;
+  bool operator==(const UnlinkId&) const = default;
+};
+struct UnlinkIdAck {
+  std::uint64_t id = 0;
+  codec::Pid from;
+  codec::Pid to;
+  bool operator==(const UnlinkIdAck&) const = default;
+};
+/// A link broken; the payload is the reason.
+struct Exit {
+  codec::Pid from;
+  codec::Pid to;
+  bool operator==(const Exit&) const = default;
+};
+/// exit/2 to a pid, a registered name (Atom) or an alias (Reference); the payload is the reason.
+struct Exit2 {
+  codec::Pid from;
+  codec::Term to;
+  bool operator==(const Exit2&) const = default;
+};
+/// `watcher` monitors `target`, a pid or a registered name.
+struct Monitor {
+  codec::Pid watcher;
   codec::Term target;
   codec::Reference ref;
-  std::uint64_t id = 0;
-  /// SPAWN_REQUEST's option list.
+  bool operator==(const Monitor&) const = default;
+};
+struct Demonitor {
+  codec::Pid watcher;
+  codec::Term target;
+  codec::Reference ref;
+  bool operator==(const Demonitor&) const = default;
+};
+/// The monitored `target` (a pid or a name) is gone; the payload is the reason.
+struct MonitorExit {
+  codec::Term target;
+  codec::Pid watcher;
+  codec::Reference ref;
+  bool operator==(const MonitorExit&) const = default;
+};
+/// `spawn_request`: the payload is the argument list.
+struct SpawnRequest {
+  codec::Reference req_id;
+  codec::Pid parent;
+  codec::Term mfa;  // {Module, Function, Arity}
   codec::Term options;
+  bool operator==(const SpawnRequest&) const = default;
+};
+/// Well-formed and harmless, not acted on (NODE_LINK, GROUP_LEADER).
+struct Ignored {
+  bool operator==(const Ignored&) const = default;
+};
+using Operation = std::variant<Send, RegSend, AliasSend, Link, Unlink, UnlinkId, UnlinkIdAck, Exit,
+                               Exit2, Monitor, Demonitor, MonitorExit, SpawnRequest, Ignored>;
+}  // namespace incoming
+
+/// An incoming control message: its operation and its payload term, if it has one.
+struct ControlMessage {
+  /// The operation number as sent (op::...).
+  int op = 0;
+  incoming::Operation operation{incoming::Ignored{}};
   /// The message (sends), the reason (exits) or the argument list (SPAWN_REQUEST); for an
-  /// operation with a payload term, set by decode_payload.
+  /// operation with a payload term, set by decode_payload; for the old exit forms, taken from
+  /// the control tuple.
   codec::Term payload;
   /// The payload term's bytes (from its 131 to the end of the packet), not yet decoded; empty
   /// for operations without one. Points into the packet given to parse_control.
@@ -106,6 +174,17 @@ struct ControlMessage {
   /// its ATOM_CACHE_REFs name the header's atoms (valid until the connection reads its next
   /// packet).
   codec::AtomCacheIn* atom_cache = nullptr;
+
+  /// The operation as `T`, or null if it is another.
+  template <class T>
+  [[nodiscard]] const T* as() const noexcept {
+    return std::get_if<T>(&operation);
+  }
+  /// Whether the payload is a message (a send of any kind).
+  [[nodiscard]] bool is_message() const noexcept {
+    return as<incoming::Send>() != nullptr || as<incoming::RegSend>() != nullptr ||
+           as<incoming::AliasSend>() != nullptr;
+  }
 };
 
 /// Parses one distribution packet up to its payload term, which is left undecoded in
