@@ -163,8 +163,9 @@ std::optional<incoming::Operation> take_operation(int operation, const std::vect
       if (!take_pid(e[1], from) || !is_proc(e[2]) || !e[3].is<codec::Reference>()) {
         return std::nullopt;
       }
-      if (operation == op::monitor_p)
+      if (operation == op::monitor_p) {
         return incoming::Monitor{from, e[2], e[3].as<codec::Reference>()};
+      }
       return incoming::Demonitor{from, e[2], e[3].as<codec::Reference>()};
     case op::monitor_p_exit:
     case op::payload_monitor_p_exit:

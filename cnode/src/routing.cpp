@@ -903,7 +903,7 @@ struct ControlHandler {
     return node.find_name(target.as<Atom>());
   }
   // A message: decoded only for a receiver that exists (or a call the node answers itself).
-  bool message(const Term& target, const SlotPtr& slot) const {
+  [[nodiscard]] bool message(const Term& target, const SlotPtr& slot) const {
     node.messages_in.fetch_add(1, std::memory_order_relaxed);
     const bool calls_watched_here = node.watches_calls();
     if (!slot && !calls_watched_here) return true;
@@ -969,7 +969,7 @@ struct ControlHandler {
     }
     return true;
   }
-  bool deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
+  [[nodiscard]] bool deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
     if (slot) {
       node.on_strand_from_peer(
           slot, [&n = node, from, reason = std::move(m.payload), is_link](const SlotPtr& s) {
