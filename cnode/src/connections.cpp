@@ -31,7 +31,7 @@ std::shared_ptr<Peer> NodeImpl::peer_for(codec::Atom node) {
     if (auto it = peers.find(node); it != peers.end() && !it->second->is_down()) {
       return it->second;
     }
-    peer = std::make_shared<Peer>(*this, node, next_peer_id.fetch_add(1));
+    peer = std::make_shared<Peer>(*this, io, config, node, next_peer_id.fetch_add(1));
     peers[node] = peer;
     auto hs = Handshake::start_outgoing(*this, peer);
     peer->owner = hs;
@@ -75,7 +75,7 @@ PendingDecision NodeImpl::mark_pending(const std::string& node_name,
   track(handshake);
   auto it = peers.find(node);
   if (it == peers.end() || it->second->is_down()) {
-    auto peer = std::make_shared<Peer>(*this, node, next_peer_id.fetch_add(1));
+    auto peer = std::make_shared<Peer>(*this, io, config, node, next_peer_id.fetch_add(1));
     peer->owner = handshake;
     peer->owner_outgoing = false;
     peers[node] = peer;
@@ -115,7 +115,7 @@ std::shared_ptr<Peer> NodeImpl::replace_stale(const std::string& node_name,
                  node_name);
     it->second->fail("replaced by a new connection from the same node");
   }
-  auto peer = std::make_shared<Peer>(*this, node, next_peer_id.fetch_add(1));
+  auto peer = std::make_shared<Peer>(*this, io, config, node, next_peer_id.fetch_add(1));
   peer->owner = handshake;
   peer->owner_outgoing = false;
   peers[node] = peer;

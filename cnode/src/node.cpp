@@ -424,7 +424,7 @@ void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
 
 // ---- Node ----
 
-struct Node::Impl : NodeImpl {
+struct Node::Impl final : NodeImpl {
   using NodeImpl::NodeImpl;
 };
 

@@ -45,7 +45,7 @@ enum class PendingDecision { ok, ok_simultaneous, nok, alive, reject };
 
 /// Everything behind `Node`. Thread-safe like Node; process-local state changes run on the
 /// process's strand, connection state on the peer's strand.
-struct NodeImpl {
+struct NodeImpl : PeerHost {
   NodeImpl(Node& owner_node, NodeConfig cfg);
   ~NodeImpl();
 
@@ -171,7 +171,7 @@ struct NodeImpl {
   /// this thread, if any, is suspended once the callback returns.
   static void met_busy_peer(const std::shared_ptr<Peer>& peer);
   /// The busy connection `slot` waited for has drained or gone: it handles its signals again.
-  void resume(const SlotPtr& slot);
+  void resume(const SlotPtr& slot) override;
   void exit_process(const codec::Pid& pid, const codec::Term& reason);
   void do_exit(const SlotPtr& slot, const codec::Term& reason);
   /// Sends what an exit owes the links and monitors of `self` (EXIT, DOWN, demonitor).
@@ -236,7 +236,7 @@ struct NodeImpl {
   // ---- Incoming control messages (routing.cpp), on the peer's strand ----
   /// False closes the connection (the message was ill-formed for this node).
   bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
-                      std::string& error);
+                      std::string& error) override;
   /// Decodes `m`'s payload term (node.cpp). False when it does not decode: with `error` empty
   /// only this message is refused (logged with its sender and the reason, and counted), since
   /// its framing and control term were fine; with `error` set the connection must close (a
@@ -266,8 +266,9 @@ struct NodeImpl {
   void handshake_succeeded(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
                            DistSocket socket, std::uint64_t peer_flags,
                            std::uint32_t peer_creation);
-  void peer_up(const std::shared_ptr<Peer>& peer);
-  void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason, bool was_up);
+  void peer_up(const std::shared_ptr<Peer>& peer) override;
+  void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason,
+                 bool was_up) override;
   void emit(const NodeEvent& event);
   void keep_node_connected(codec::Atom node);
   void schedule_reconnect(codec::Atom node);

@@ -77,15 +77,17 @@ void encode_out(const OutSignal& signal, std::uint64_t flags, std::string& out,
       signal);
 }
 
-Peer::Peer(NodeImpl& node, codec::Atom name, std::uint64_t id)
-    : node_(node),
+Peer::Peer(PeerHost& host, boost::asio::io_context& io, const NodeConfig& config, codec::Atom name,
+           std::uint64_t id)
+    : host_(host),
+      config_(config),
       name_(name),
       id_(id),
-      strand_(node.io.get_executor()),
-      socket_(node.io),
-      tick_timer_(node.io),
-      deadline_timer_(node.io),
-      reader_(node.config.max_packet_size) {}
+      strand_(io.get_executor()),
+      socket_(io),
+      tick_timer_(io),
+      deadline_timer_(io),
+      reader_(config.max_packet_size) {}
 
 Peer::~Peer() = default;
 
@@ -149,7 +151,7 @@ bool Peer::append(std::string_view bytes, bool* busy) {
 }
 
 bool Peer::busy_locked() const {
-  return pending_.size() + in_flight_ + deferred_bytes_ >= node_.config.dist_buf_busy_limit;
+  return pending_.size() + in_flight_ + deferred_bytes_ >= config_.dist_buf_busy_limit;
 }
 
 bool Peer::suspend_until_not_busy(const std::shared_ptr<ProcessSlot>& slot) {
@@ -170,7 +172,7 @@ std::vector<std::shared_ptr<ProcessSlot>> Peer::senders_to_resume_locked() {
 
 void Peer::resume(const std::vector<std::shared_ptr<ProcessSlot>>& senders) {
   for (const auto& slot : senders) {
-    node_.resume(slot);
+    host_.resume(slot);
   }
 }
 
@@ -287,7 +289,7 @@ void Peer::do_attach(DistSocket& socket) {
       write_scheduled_ = true;
     }
   }
-  node_.peer_up(shared_from_this());
+  host_.peer_up(shared_from_this());
   if (must_flush) {
     flush();
   }
@@ -324,7 +326,7 @@ void Peer::do_fail(const std::string& reason) {
   socket_.close();
   tick_timer_.cancel();
   deadline_timer_.cancel();
-  node_.peer_down(shared_from_this(), reason, was_up);
+  host_.peer_down(shared_from_this(), reason, was_up);
 }
 
 void Peer::close_gracefully() {
@@ -408,7 +410,7 @@ bool Peer::handle_packets() {
     }
     if (status == detail::PacketReader<4>::Status::too_large) {
       spdlog::error("closing connection to {}: packet of {} bytes exceeds max_packet_size {}",
-                    name_.name(), reader_.too_large_length(), node_.config.max_packet_size);
+                    name_.name(), reader_.too_large_length(), config_.max_packet_size);
       do_fail("packet too large");
       return false;
     }
@@ -429,11 +431,11 @@ bool Peer::handle_packets() {
 
 bool Peer::handle_packet(std::span<const std::uint8_t> packet) {
   std::string error;
-  auto message = detail::parse_control(packet, node_.config.decode, error, atom_cache_in_.get());
+  auto message = detail::parse_control(packet, config_.decode, error, atom_cache_in_.get());
   if (message) {
     spdlog::trace("from {}: control operation {}", name_.name(), message->op);
   }
-  if (message && node_.handle_control(shared_from_this(), *message, error)) {
+  if (message && host_.handle_control(shared_from_this(), *message, error)) {
     return true;
   }
   spdlog::error("closing connection to {}: {}", name_.name(), error);
@@ -458,7 +460,7 @@ void Peer::on_tick_timer() {
     read_since_tick_ = false;
   } else if (++silent_ticks_ >= 4) {
     spdlog::warn("node {} not responding for net_ticktime ({} ms): removing the connection",
-                 name_.name(), node_.config.net_ticktime.count());
+                 name_.name(), config_.net_ticktime.count());
     do_fail("net_tick_timeout");
     return;
   }
@@ -471,7 +473,7 @@ void Peer::on_tick_timer() {
 }
 
 void Peer::arm_tick_timer() {
-  tick_timer_.expires_after(node_.config.net_ticktime / 4);
+  tick_timer_.expires_after(config_.net_ticktime / 4);
   tick_timer_.async_wait(asio::bind_executor(
       strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
         if (!ec) {

@@ -21,8 +21,34 @@
 namespace cppnode::cnode {
 
 class Handshake;
-struct NodeImpl;
+class Peer;
+struct NodeConfig;
 struct ProcessSlot;
+namespace detail {
+struct ControlMessage;
+}
+
+/// What a connection asks of its node, and no more (as the chat room is to a session in Asio's
+/// chat-server example). The node implements it.
+class PeerHost {
+ public:
+  /// The connection carries traffic (the handshake is done).
+  virtual void peer_up(const std::shared_ptr<Peer>& peer) = 0;
+  /// The connection is gone; `was_up` if it had come up.
+  virtual void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason,
+                         bool was_up) = 0;
+  /// A control message read from `peer`, on its strand; false closes the connection.
+  virtual bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
+                              std::string& error) = 0;
+  /// The busy queue `slot` waited for has drained or gone.
+  virtual void resume(const std::shared_ptr<ProcessSlot>& slot) = 0;
+
+ protected:
+  PeerHost() = default;
+  ~PeerHost() = default;
+  PeerHost(const PeerHost&) = default;
+  PeerHost& operator=(const PeerHost&) = default;
+};
 
 // Outgoing signals, kept as values while the connection is being set up (their encoding depends
 // on the flags the handshake negotiates).
@@ -97,7 +123,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
  public:
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
-  Peer(NodeImpl& node, codec::Atom name, std::uint64_t id);
+  Peer(PeerHost& host, boost::asio::io_context& io, const NodeConfig& config, codec::Atom name,
+       std::uint64_t id);
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -118,7 +145,7 @@ class Peer : public std::enable_shared_from_this<Peer> {
   /// busy (`dist_buf_busy_limit` bytes or more) tells the node, which suspends the sending
   /// process once its callback returns, as the BEAM suspends a sender on a busy connection.
   bool send(OutSignal&& signal);
-  /// Keeps `slot` to be resumed (NodeImpl::resume) once the queue drains below the busy limit
+  /// Keeps `slot` to be resumed (PeerHost::resume) once the queue drains below the busy limit
   /// or the connection goes down; false, and nothing kept, if the queue is not busy now.
   bool suspend_until_not_busy(const std::shared_ptr<ProcessSlot>& slot);
 
@@ -160,7 +187,8 @@ class Peer : public std::enable_shared_from_this<Peer> {
   void on_tick_timer();
   void send_tick();
 
-  NodeImpl& node_;
+  PeerHost& host_;
+  const NodeConfig& config_;
   codec::Atom name_;
   std::uint64_t id_;
   Strand strand_;
