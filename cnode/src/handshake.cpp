@@ -13,7 +13,8 @@
 #include "cppnode/cnode/detail/dist_flags.hpp"
 #include "cppnode/cnode/detail/epmd_protocol.hpp"
 #include "cppnode/cnode/detail/handshake_protocol.hpp"
-#include "node_impl.hpp"
+#include "cppnode/cnode/node.hpp"
+#include "peer.hpp"
 #include "tls.hpp"
 
 namespace cppnode::cnode {
@@ -30,18 +31,18 @@ std::string_view host_of(std::string_view node) {
 std::string_view alive_of(std::string_view node) { return node.substr(0, node.find('@')); }
 }  // namespace
 
-Handshake::Handshake(NodeImpl& node, tcp::socket socket, bool outgoing)
+Handshake::Handshake(HandshakeHost& node, tcp::socket socket, bool outgoing)
     : node_(node),
-      strand_(node.io.get_executor()),
+      strand_(node.io().get_executor()),
       socket_(std::move(socket)),
-      epmd_socket_(node.io),
-      resolver_(node.io),
-      timer_(node.io),
+      epmd_socket_(node.io()),
+      resolver_(node.io()),
+      timer_(node.io()),
       outgoing_(outgoing) {}
 
-std::shared_ptr<Handshake> Handshake::start_outgoing(NodeImpl& node,
+std::shared_ptr<Handshake> Handshake::start_outgoing(HandshakeHost& node,
                                                      const std::shared_ptr<Peer>& peer) {
-  auto hs = std::make_shared<Handshake>(node, tcp::socket(node.io), true);
+  auto hs = std::make_shared<Handshake>(node, tcp::socket(node.io()), true);
   hs->peer_ = peer;
   hs->peer_name_ = std::string(peer->name().name());
   hs->peer_host_ = std::string(host_of(hs->peer_name_));
@@ -52,7 +53,7 @@ std::shared_ptr<Handshake> Handshake::start_outgoing(NodeImpl& node,
   return hs;
 }
 
-void Handshake::start_incoming(NodeImpl& node, tcp::socket socket) {
+void Handshake::start_incoming(HandshakeHost& node, tcp::socket socket) {
   auto hs = std::make_shared<Handshake>(node, std::move(socket), false);
   asio::post(hs->strand_, [hs] {
     hs->arm_deadline();
@@ -66,14 +67,14 @@ void Handshake::start_incoming(NodeImpl& node, tcp::socket socket) {
 // inet_tls_dist; the distribution handshake then runs inside it. Connecting out, the server's
 // certificate must name the host of the node name (sent as SNI too), as OTP's client checks.
 void Handshake::start_tls(bool server, std::function<void()> next) {
-  asio::ssl::context* context = server ? node_.tls_server.get() : node_.tls_client.get();
+  asio::ssl::context* context = node_.tls_context(server);
   if (context == nullptr) {
     next();
     return;
   }
   socket_ = DistSocket(std::move(socket_.tcp()), *context);
   SSL* ssl = socket_.tls().native_handle();
-  if (!server && node_.config.tls->check_server_name) {
+  if (!server && node_.config().tls->check_server_name) {
     // An IP literal as host (cpp@::1) is checked against the certificate's IP names and sent
     // without SNI, which carries DNS names only.
     error_code not_ip;
@@ -99,7 +100,7 @@ void Handshake::start_tls(bool server, std::function<void()> next) {
 }
 
 void Handshake::arm_deadline() {
-  timer_.expires_after(node_.config.handshake_timeout);
+  timer_.expires_after(node_.config().handshake_timeout);
   timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this()](const error_code& ec) {
     if (ec || self->done_) {
       return;
@@ -107,7 +108,7 @@ void Handshake::arm_deadline() {
     self->aborted_ = true;
     self->timed_out_ = true;
     self->abort_reason_ = "handshake not finished within " +
-                          std::to_string(self->node_.config.handshake_timeout.count()) + " ms";
+                          std::to_string(self->node_.config().handshake_timeout.count()) + " ms";
     error_code ignored;
     self->resolver_.cancel();
     self->epmd_socket_.close(ignored);
@@ -236,11 +237,11 @@ void Handshake::succeed() {
 // ---- Outgoing: epmd, connect, send_name, status, challenge, reply, ack ----
 
 void Handshake::resolve() {
-  if (node_.config.erl_epmd_port) {
+  if (node_.config().erl_epmd_port) {
     // No epmd in this cluster: every node listens on the agreed port.
-    const std::uint16_t port = *node_.config.erl_epmd_port;
+    const std::uint16_t port = *node_.config().erl_epmd_port;
     resolver_.async_resolve(
-        node_.config.ipv6 ? tcp::v6() : tcp::v4(), peer_host_, std::to_string(port),
+        node_.config().ipv6 ? tcp::v6() : tcp::v4(), peer_host_, std::to_string(port),
         asio::bind_executor(
             strand_, [self = shared_from_this()](const error_code& ec,
                                                  const tcp::resolver::results_type& r) {
@@ -253,7 +254,8 @@ void Handshake::resolve() {
     return;
   }
   resolver_.async_resolve(
-      node_.config.ipv6 ? tcp::v6() : tcp::v4(), peer_host_, std::to_string(node_.config.epmd_port),
+      node_.config().ipv6 ? tcp::v6() : tcp::v4(), peer_host_,
+      std::to_string(node_.config().epmd_port),
       asio::bind_executor(strand_, [self = shared_from_this()](
                                        const error_code& ec, const tcp::resolver::results_type& r) {
         if (ec || self->aborted_) {
@@ -271,7 +273,7 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
                                                                const tcp::endpoint& ep) {
         if (ec || self->aborted_) {
           self->fail("cannot reach epmd on " + self->peer_host_ + ":" +
-                     std::to_string(self->node_.config.epmd_port) + ": " + ec.message());
+                     std::to_string(self->node_.config().epmd_port) + ": " + ec.message());
           return;
         }
         auto addr = ep.address();
@@ -321,7 +323,7 @@ void Handshake::connect_to(const tcp::endpoint& endpoint) {
 }
 
 void Handshake::send_name() {
-  write(detail::encode_send_name(node_.offered_flags(), node_.creation.load(), node_.name.name()),
+  write(detail::encode_send_name(node_.offered_flags(), node_.creation(), node_.node_name().name()),
         [self = shared_from_this()] {
           self->read_message([self](std::span<const std::uint8_t> b) { self->on_status(b); });
         });
@@ -386,7 +388,7 @@ void Handshake::on_challenge(std::span<const std::uint8_t> body) {
   our_challenge_ = detail::random_challenge();
   write(
       detail::encode_challenge_reply(
-          our_challenge_, detail::handshake_digest(challenge->challenge, node_.config.cookie)),
+          our_challenge_, detail::handshake_digest(challenge->challenge, node_.config().cookie)),
       [self = shared_from_this()] {
         self->read_message([self](std::span<const std::uint8_t> b) { self->on_challenge_ack(b); });
       });
@@ -399,7 +401,7 @@ void Handshake::on_challenge_ack(std::span<const std::uint8_t> body) {
     fail(error);
     return;
   }
-  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config.cookie),
+  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config().cookie),
                             *digest)) {
     fail("its challenge ack does not match our cookie (the cookies differ)");
     return;
@@ -443,7 +445,7 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
     refuse("it lacks capabilities OTP 25 requires: " + missing);
     return;
   }
-  if (name->name == node_.name.name()) {
+  if (name->name == node_.node_name().name()) {
     refuse("it uses this node's own name");
     return;
   }
@@ -498,7 +500,7 @@ void Handshake::continue_accept(const std::string& status) {
 void Handshake::send_challenge() {
   our_challenge_ = detail::random_challenge();
   const std::uint64_t flags = node_.offered_flags() | (name_me_ ? detail::dflag::name_me : 0);
-  write(detail::encode_challenge(flags, our_challenge_, node_.creation.load(), node_.name.name()),
+  write(detail::encode_challenge(flags, our_challenge_, node_.creation(), node_.node_name().name()),
         [self = shared_from_this()] {
           self->read_message(
               [self](std::span<const std::uint8_t> b) { self->on_challenge_reply(b); });
@@ -512,7 +514,7 @@ void Handshake::on_challenge_reply(std::span<const std::uint8_t> body) {
     fail(error);
     return;
   }
-  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config.cookie),
+  if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config().cookie),
                             reply->digest)) {
     spdlog::error(
         "connection attempt from node {} rejected: invalid challenge reply (the "
@@ -528,9 +530,9 @@ void Handshake::on_challenge_reply(std::span<const std::uint8_t> body) {
       return;
     }
   }
-  write(
-      detail::encode_challenge_ack(detail::handshake_digest(reply->challenge, node_.config.cookie)),
-      [self = shared_from_this()] { self->succeed(); });
+  write(detail::encode_challenge_ack(
+            detail::handshake_digest(reply->challenge, node_.config().cookie)),
+        [self = shared_from_this()] { self->succeed(); });
 }
 
 }  // namespace cppnode::cnode

@@ -61,15 +61,8 @@ bool is_connection_error(const boost::system::error_code& ec) {
 
 // ---- NodeImpl lifecycle ----
 
-NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
-    : owner(owner_node),
-      // A hint of 1 lets Asio keep work posted from the loop thread on that thread.
-      io(cfg.threads == 1 ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
-      config(std::move(cfg)),
-      acceptor(io),
-      epmd_socket(io),
-      stop_timer(io),
-      accept_timer(io) {
+namespace {
+NodeConfig checked(NodeConfig config) {
   if (!detail::is_valid_node_name(config.node_name)) {
     throw std::invalid_argument("NodeConfig::node_name must be name@host, got '" +
                                 config.node_name + "'");
@@ -77,11 +70,22 @@ NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
   if (config.net_ticktime < std::chrono::milliseconds(400)) {
     throw std::invalid_argument("NodeConfig::net_ticktime must be at least 400 ms");
   }
-  name = codec::Atom(config.node_name);
-  const auto at = config.node_name.find('@');
-  alive = config.node_name.substr(0, at);
-  host = config.node_name.substr(at + 1);
-  ref_salt = detail::random_challenge();
+  return config;
+}
+}  // namespace
+
+NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
+    : owner(owner_node),
+      // A hint of 1 lets Asio keep work posted from the loop thread on that thread.
+      io(cfg.threads == 1 ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
+      config(checked(std::move(cfg))),
+      name(config.node_name),
+      alive(config.node_name.substr(0, config.node_name.find('@'))),
+      host(config.node_name.substr(config.node_name.find('@') + 1)),
+      acceptor(io),
+      epmd_socket(io),
+      stop_timer(io),
+      accept_timer(io) {
   // run() serves until stop(), whether or not start() put the node on the network.
   work.emplace(io.get_executor());
 }
@@ -93,14 +97,8 @@ NodeImpl::~NodeImpl() {
   epmd_socket.close(ignored);
   io.stop();
   // Break the cycles (slots → peers, peers → handlers) while the io_context still exists.
-  {
-    std::unique_lock lock(peers_mutex);
-    peers.clear();
-  }
-  {
-    std::unique_lock lock(registry_mutex);
-    registry.clear();
-  }
+  connections.clear();
+  names.clear();
   for (const auto& slot : procs.snapshot()) {
     slot->signals.reset();
     procs.erase(slot->process->self());
@@ -121,11 +119,12 @@ std::error_code NodeImpl::start(std::string* message) {
   }
   if (config.tls) {
     std::string error;
-    tls_server = make_tls_context(*config.tls, true, error);
-    if (tls_server) tls_client = make_tls_context(*config.tls, false, error);
-    if (!tls_client) {
+    auto server = make_tls_context(*config.tls, true, error);
+    auto client = server ? make_tls_context(*config.tls, false, error) : nullptr;
+    if (!client) {
       return fail(std::make_error_code(std::errc::invalid_argument), "TLS: " + error);
     }
+    connections.use_tls(std::move(server), std::move(client));
   }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_address, ec);
@@ -177,7 +176,7 @@ std::error_code NodeImpl::start(std::string* message) {
       spdlog::error("ignoring --connect {}: not a node name (name@host)", node);
       continue;
     }
-    keep_node_connected(codec::Atom(node));
+    connections.keep_connected(codec::Atom(node));
   }
   return {};
 }
@@ -222,10 +221,8 @@ void NodeImpl::accept_next() {
           spdlog::debug("accept failed for one connection: {}", ec.message());
         } else {
           accept_succeeded();
-          if (!stopping.load()) {
-            set_cloexec(socket.native_handle());
-            Handshake::start_incoming(*this, std::move(socket));
-          }
+          set_cloexec(socket.native_handle());
+          connections.accept(std::move(socket));
         }
         accept_next();
       }));
@@ -244,17 +241,8 @@ void NodeImpl::accept_failed(const boost::system::error_code& ec) {
     accept_failing_since = std::chrono::steady_clock::now();
     rlimit limit{};
     const bool known = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
-    std::size_t nodes = 0;
-    {
-      std::shared_lock lock(peers_mutex);
-      nodes = peers.size();
-    }
-    std::size_t pending = 0;
-    {
-      std::lock_guard lock(handshakes_mutex);
-      pending = static_cast<std::size_t>(
-          std::ranges::count_if(handshakes, [](const auto& w) { return !w.expired(); }));
-    }
+    const std::size_t nodes = connections.node_count();
+    const std::size_t pending = connections.handshake_count();
     spdlog::warn(
         "cannot accept connections: {} (descriptor limit {}; {} connections open: {} nodes, {} "
         "handshakes); retrying every {} ms at most, and saying so once more when it works again",
@@ -339,25 +327,12 @@ void NodeImpl::stop() {
   if (stopping.exchange(true)) {
     return;
   }
+  connections.stop_connecting();
   asio::post(control, [this] {
     spdlog::info("node {} stopping", config.node_name);
     boost::system::error_code ignored;
     acceptor.close(ignored);
     accept_timer.cancel();
-    {
-      std::lock_guard lock(keep_mutex);
-      for (auto& [node, entry] : keep_connected) {
-        entry.timer->cancel();
-      }
-    }
-    {
-      std::lock_guard lock(handshakes_mutex);
-      for (auto& w : handshakes) {
-        if (auto hs = w.lock()) {
-          hs->abort("node shutdown");
-        }
-      }
-    }
     const codec::Term shutdown{"shutdown"_a};
     for (const auto& slot : procs.snapshot()) {
       exit_process(slot->process->self(), shutdown);
@@ -382,16 +357,7 @@ void NodeImpl::wait_for_exits(std::chrono::steady_clock::time_point deadline) {
 }
 
 void NodeImpl::finish_stop() {
-  std::vector<std::shared_ptr<Peer>> all;
-  {
-    std::shared_lock lock(peers_mutex);
-    for (const auto& [node, peer] : peers) {
-      all.push_back(peer);
-    }
-  }
-  for (const auto& peer : all) {
-    peer->close_gracefully();
-  }
+  connections.close_gracefully();
   boost::system::error_code ignored;
   epmd_socket.close(ignored);
   work.reset();
@@ -401,12 +367,7 @@ void NodeImpl::finish_stop() {
 
 // run() returns once the connections are closed; a peer that cannot drain gets a deadline.
 void NodeImpl::wait_for_peers(std::chrono::steady_clock::time_point deadline) {
-  bool any = false;
-  {
-    std::shared_lock lock(peers_mutex);
-    any = !peers.empty();
-  }
-  if (!any) {
+  if (connections.empty()) {
     // Everything of ours is closed; other pending work (an application's signal_set, say) must
     // not keep run() from returning.
     io.stop();
@@ -445,28 +406,13 @@ codec::Pid Node::spawn(const std::shared_ptr<Process>& process) { return impl_->
 
 bool Node::register_name(codec::Atom name, const codec::Pid& pid) {
   auto slot = impl_->find_slot(pid);
-  if (!slot) {
-    return false;
-  }
-  std::unique_lock lock(impl_->registry_mutex);
-  if (!ProcessTable::alive(*slot->process).load() || slot->name || impl_->registry.contains(name)) {
-    return false;
-  }
-  impl_->registry.emplace(name, slot);
-  slot->name = name;
-  return true;
+  return slot && impl_->names.register_name(name, slot);
 }
 
-void Node::unregister_name(codec::Atom name) {
-  std::unique_lock lock(impl_->registry_mutex);
-  if (auto it = impl_->registry.find(name); it != impl_->registry.end()) {
-    it->second->name.reset();
-    impl_->registry.erase(it);
-  }
-}
+void Node::unregister_name(codec::Atom name) { impl_->names.unregister_name(name); }
 
 std::optional<codec::Pid> Node::whereis(codec::Atom name) const {
-  if (auto slot = impl_->find_name(name)) {
+  if (auto slot = impl_->names.whereis(name)) {
     return slot->process->self();
   }
   return std::nullopt;
@@ -480,7 +426,7 @@ std::shared_ptr<Process> Node::find(const codec::Pid& pid) const {
 }
 
 std::size_t Node::process_count() const { return impl_->procs.size(); }
-codec::Reference Node::make_ref() { return impl_->make_ref(); }
+codec::Reference Node::make_ref() { return impl_->names.make_ref(); }
 
 void Node::exit_process(const codec::Pid& pid, const codec::Term& reason) {
   impl_->exit_process(pid, reason);
@@ -508,16 +454,17 @@ codec::Reference Node::monitor(const codec::Pid& watcher, const codec::Term& tar
 void Node::demonitor(const codec::Pid& watcher, const codec::Reference& ref) {
   impl_->demonitor(watcher, ref);
 }
-codec::Reference Node::alias(const codec::Pid& owner) { return impl_->make_alias(owner); }
-void Node::unalias(const codec::Reference& alias) { impl_->remove_alias(alias); }
+codec::Reference Node::alias(const codec::Pid& owner) {
+  return impl_->names.make_alias(impl_->find_slot(owner));
+}
+void Node::unalias(const codec::Reference& alias) { impl_->names.remove_alias(alias); }
 
-void Node::connect(codec::Atom node) { impl_->peer_for(node); }
+void Node::connect(codec::Atom node) { impl_->connections.peer_for(node); }
 
-std::vector<NodeEvent> Node::connected_nodes() const { return impl_->connected(); }
+std::vector<NodeEvent> Node::connected_nodes() const { return impl_->connections.connected(); }
 
 void Node::on_node_event(std::function<void(const NodeEvent&)> handler) {
-  std::lock_guard lock(impl_->events_mutex);
-  impl_->event_handlers.push_back(std::move(handler));
+  impl_->connections.on_event(std::move(handler));
 }
 
 void Node::on_spawn_request(SpawnHandler handler) {
@@ -525,59 +472,37 @@ void Node::on_spawn_request(SpawnHandler handler) {
   impl_->spawn_handler = std::move(handler);
 }
 
-namespace {
-
-// Whom a control message with a payload is for, for logs.
-std::string receiver_of(const detail::ControlMessage& m) {
-  namespace in = detail::incoming;
-  if (const auto* op = m.as<in::Send>()) return codec::to_string(codec::Term(op->to));
-  if (const auto* op = m.as<in::RegSend>()) return std::string(op->to_name.name());
-  if (const auto* op = m.as<in::AliasSend>()) {
-    return "alias " + codec::to_string(codec::Term(op->alias));
-  }
-  if (const auto* op = m.as<in::Exit>()) return codec::to_string(codec::Term(op->to));
-  if (const auto* op = m.as<in::Exit2>()) return codec::to_string(op->to);
-  if (const auto* op = m.as<in::MonitorExit>()) return codec::to_string(codec::Term(op->watcher));
-  return "this node";  // SPAWN_REQUEST
-}
-
-}  // namespace
-
-bool NodeImpl::take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error) {
-  auto failed = detail::decode_payload(m, config.decode);
-  if (!failed) {
-    return true;
-  }
-  if (failed->code == codec::errc::compressed_refused) {
-    error = "control operation " + std::to_string(m.op) + ": " + failed->what();
-    return false;
-  }
-  const auto n = messages_refused.fetch_add(1, std::memory_order_relaxed) + 1;
-  // A peer can make every message fail: past the first hundred, one line per thousand.
-  if (n <= 100 || n % 1000 == 0) {
-    spdlog::warn("refused a message from {} (control operation {}, to {}): {} ({} refused so far)",
-                 peer.name().name(), m.op, receiver_of(m), failed->what(), n);
-  }
-  return false;
-}
-
 Node::Stats Node::stats() const {
   Stats s;
   s.messages_in = impl_->messages_in.load(std::memory_order_relaxed);
   s.messages_refused = impl_->messages_refused.load(std::memory_order_relaxed);
   s.messages_out = impl_->messages_out.load(std::memory_order_relaxed);
-  s.connections = impl_->connections_total.load(std::memory_order_relaxed);
+  s.connections = impl_->connections.total();
   s.processes = impl_->procs.size();
   return s;
+}
+
+namespace {
+Node::ProcessInfo info_of(const ProcessSlot& slot, const Names& names) {
+  return Node::ProcessInfo{slot.process->self(), names.name_of(slot),
+                           slot.queued.load(std::memory_order_relaxed),
+                           slot.dropped.load(std::memory_order_relaxed)};
+}
+}  // namespace
+
+std::optional<Node::ProcessInfo> Node::process_info(const codec::Pid& pid) const {
+  if (auto slot = impl_->find_slot(pid)) {
+    return info_of(*slot, impl_->names);
+  }
+  return std::nullopt;
 }
 
 std::vector<Node::ProcessInfo> Node::processes() const {
   const auto slots = impl_->procs.snapshot();
   std::vector<ProcessInfo> out;
   out.reserve(slots.size());
-  std::shared_lock lock(impl_->registry_mutex);  // names change only under it
   for (const auto& slot : slots) {
-    out.push_back(ProcessInfo{slot->process->self(), slot->name, slot->process->queued()});
+    out.push_back(info_of(*slot, impl_->names));
   }
   return out;
 }

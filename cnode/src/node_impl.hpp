@@ -20,31 +20,21 @@
 #include <unordered_map>
 #include <vector>
 
+#include "connections.hpp"
 #include "cppnode/cnode/detail/control.hpp"
 #include "cppnode/cnode/detail/dist_flags.hpp"
 #include "cppnode/cnode/node.hpp"
+#include "names.hpp"
 #include "peer.hpp"
 #include "process_table.hpp"
 
-namespace boost::asio::ssl {
-class context;
-}
-
-namespace cppnode::cnode {
-class Handshake;
-}
-
 namespace cppnode::cnode {
 
-struct AtomHash {
-  std::size_t operator()(codec::Atom a) const noexcept { return a.hash(); }
-};
-
-/// What the acceptor answers a node that asks to connect (dist_util's mark_pending).
-enum class PendingDecision { ok, ok_simultaneous, nok, alive, reject };
-
-/// Everything behind `Node`. Thread-safe like Node; process-local state changes run on the
-/// process's strand, connection state on the peer's strand.
+/// Everything behind `Node`: its identity and loop, the listener and epmd registration, and
+/// the parts it is made of (the process table, `Names`, `Connections`); the processing of
+/// signals lives in processes.cpp, link_protocol.cpp and control_handler.cpp. Thread-safe like
+/// Node; process-local state changes run on the process's strand, connection state on the
+/// peer's strand.
 struct NodeImpl : PeerHost {
   NodeImpl(Node& owner_node, NodeConfig cfg);
   ~NodeImpl();
@@ -64,27 +54,15 @@ struct NodeImpl : PeerHost {
 
   // ---- Processes ----
   ProcessTable procs;
-  mutable std::shared_mutex registry_mutex;
-  std::unordered_map<codec::Atom, SlotPtr, AtomHash> registry;
-  std::mutex alias_mutex;
-  struct AliasEntry {
-    codec::Pid owner;
-    ProcessSlot* slot;  // registered only while the owner lives (do_exit drops its aliases)
-  };
-  std::unordered_map<codec::Reference, AliasEntry, RefHash> aliases;
-  std::atomic<std::uint64_t> ref_counter{0};
+  Names names{name, creation};
   std::atomic<std::uint64_t> unlink_counter{0};
-  std::uint32_t ref_salt = 0;
 
-  // ---- Connections ----
+  // ---- Listening, epmd, stop ----
   // The acceptor, the epmd socket and the stop sequence are touched only on this strand once
   // the node runs: Asio's I/O objects are not safe to use from two threads at once.
   boost::asio::strand<boost::asio::io_context::executor_type> control{io.get_executor()};
   boost::asio::ip::tcp::acceptor acceptor;
   std::uint16_t listen_port = 0;
-  // TLS distribution: the contexts of accepted and of opened connections (null: plain TCP).
-  std::unique_ptr<boost::asio::ssl::context> tls_server;
-  std::unique_ptr<boost::asio::ssl::context> tls_client;
   boost::asio::ip::tcp::socket epmd_socket;  // open while registered
   std::array<std::uint8_t, 16> epmd_read_buf{};
   boost::asio::steady_timer stop_timer;
@@ -94,27 +72,14 @@ struct NodeImpl : PeerHost {
   std::chrono::milliseconds accept_backoff{0};
   std::uint64_t accept_failures = 0;
   std::chrono::steady_clock::time_point accept_failing_since;
-  mutable std::shared_mutex peers_mutex;
-  std::unordered_map<codec::Atom, std::shared_ptr<Peer>, AtomHash> peers;
-  std::atomic<std::uint64_t> next_peer_id{1};
-  std::mutex handshakes_mutex;
-  std::vector<std::weak_ptr<Handshake>> handshakes;  // to abort them at stop
-  std::mutex events_mutex;
-  std::vector<std::function<void(const NodeEvent&)>> event_handlers;
   std::mutex spawn_mutex;
   Node::SpawnHandler spawn_handler;
-  struct KeepConnected {
-    std::chrono::milliseconds backoff{0};
-    std::shared_ptr<boost::asio::steady_timer> timer;
-  };
-  std::mutex keep_mutex;
-  std::unordered_map<codec::Atom, KeepConnected, AtomHash> keep_connected;
+  Connections connections{io, config, name, creation, *this};
 
   // ---- Counters ----
   std::atomic<std::uint64_t> messages_in{0};
   std::atomic<std::uint64_t> messages_out{0};
   std::atomic<std::uint64_t> messages_refused{0};
-  std::atomic<std::uint64_t> connections_total{0};
 
   // ---- Lifecycle (node.cpp) ----
   std::error_code start(std::string* message);
@@ -131,17 +96,17 @@ struct NodeImpl : PeerHost {
   void accept_succeeded();
   void watch_epmd();
 
-  // ---- Local processes (routing.cpp) ----
+  // ---- Local processes (processes.cpp) ----
   /// `prepare` runs once the pid is set, before the process is visible or started.
   codec::Pid spawn(const std::shared_ptr<Process>& process,
                    const std::function<void(const SlotPtr&)>& prepare = {});
   [[nodiscard]] bool is_local(const codec::Pid& pid) const noexcept { return pid.node == name; }
   [[nodiscard]] SlotPtr find_slot(const codec::Pid& pid) const { return procs.find(pid); }
-  [[nodiscard]] SlotPtr find_name(codec::Atom n) const;
-  /// Who an alias of this node reaches: its owner while it lives, else nobody.
-  [[nodiscard]] std::optional<codec::Pid> alias_owner_pid(const codec::Reference& alias);
-  [[nodiscard]] SlotPtr alias_owner(const codec::Reference& alias);
-  codec::Reference make_ref();
+  /// The live process an alias of this node reaches, or null.
+  [[nodiscard]] SlotPtr alias_target(const codec::Reference& alias) const {
+    auto owner_pid = names.alias_owner(alias);
+    return owner_pid ? find_slot(*owner_pid) : nullptr;
+  }
   /// Posts `fn(slot)` to the slot's strand; with `inline_ok`, runs it right here if the strand
   /// is idle or already ours and the process's callbacks are quick.
   template <class F>
@@ -152,21 +117,22 @@ struct NodeImpl : PeerHost {
   void on_strand_from_peer(const SlotPtr& slot, F&& fn) {
     on_strand(slot, std::forward<F>(fn), true);
   }
+  /// Runs `signal` on the process now (on its strand), or parks it while the process waits
+  /// for a busy connection.
+  void run_or_park(const SlotPtr& slot, Signal signal);
   /// Queues a message on the process's strand, unless its mailbox bound refuses it.
   void deliver(const SlotPtr& slot, MessageSignal message);
   /// Like `deliver`, for a message just read from a connection: runs it right here, on the
-  /// reading thread, when the process is idle and its callbacks are quick (see routing.cpp).
+  /// reading thread, when the process is idle and its callbacks are quick (see processes.cpp).
   void deliver_from_peer(const SlotPtr& slot, MessageSignal message);
   /// Counts a message into the process's mailbox; false (and the overflow policy applied) if
   /// its bound refuses it.
   bool enqueue(const SlotPtr& slot, const codec::Term& message);
-  bool enqueue_bounded(const SlotPtr& slot, std::size_t max, const codec::Term& message);
+  bool enqueue_bounded(const SlotPtr& slot, const MailboxLimit& limit, const codec::Term& message);
   /// A message was refused: warns once per episode, and starts the exit for policy `exit`.
-  void overflowed(const SlotPtr& slot, std::size_t max);
+  void overflowed(const SlotPtr& slot, const MailboxLimit& limit);
   /// Counts a message out of the mailbox as its handling starts.
   void dequeue(const SlotPtr& slot) const;
-  /// The registered name (if any) and pid, for logs.
-  [[nodiscard]] std::string describe(const SlotPtr& slot) const;
   /// Called by a peer whose queue a send left busy: the process whose callback is running on
   /// this thread, if any, is suspended once the callback returns.
   static void met_busy_peer(const std::shared_ptr<Peer>& peer);
@@ -177,7 +143,7 @@ struct NodeImpl : PeerHost {
   /// Sends what an exit owes the links and monitors of `self` (EXIT, DOWN, demonitor).
   void tell_exit(const codec::Pid& self, const SignalEntries& signals, const codec::Term& reason);
 
-  // ---- Signals (routing.cpp) ----
+  // ---- Signals (processes.cpp: sends; link_protocol.cpp: the rest) ----
   void send(const codec::Pid& from, const codec::Pid& to, codec::Term message);
   void send_named(const codec::Pid& from, codec::Atom to_name, codec::Atom node,
                   codec::Term message);
@@ -189,8 +155,6 @@ struct NodeImpl : PeerHost {
   codec::Reference monitor(const codec::Pid& watcher, const codec::Term& target,
                            codec::Atom target_node);
   void demonitor(const codec::Pid& watcher, const codec::Reference& ref);
-  codec::Reference make_alias(const codec::Pid& owner);
-  void remove_alias(const codec::Reference& alias);
 
   /// Strand-side reactions (on the receiving process's strand).
   void receive_link(const SlotPtr& slot, const codec::Pid& from, const std::shared_ptr<Peer>& peer);
@@ -214,12 +178,6 @@ struct NodeImpl : PeerHost {
   /// BEAM caller's monitor crosses the connection. (A peer that never offers DIST_MONITOR, ei or
   /// JInterface, makes no alias calls: nothing to watch there in full mode.)
   [[nodiscard]] bool watches_calls() const noexcept { return !config.remote_monitors; }
-  /// The flags this node offers: dflag::ours, without the monitor flags unless remote_monitors.
-  [[nodiscard]] std::uint64_t offered_flags() const noexcept {
-    constexpr std::uint64_t monitors =
-        detail::dflag::dist_monitor | detail::dflag::dist_monitor_name;
-    return config.remote_monitors ? detail::dflag::ours : detail::dflag::ours & ~monitors;
-  }
   /// If `message` is a `gen` call with an alias (`{'$gen_call', {Pid, [alias | Mref]}, _}`),
   /// keeps a watcher for it on `slot`, so that the caller hears at once if `slot` exits first.
   void watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot, const codec::Term& target,
@@ -233,11 +191,11 @@ struct NodeImpl : PeerHost {
   /// `server` answered the call whose alias is `alias`: its watcher goes.
   void forget_call(const codec::Pid& server, const codec::Reference& alias);
 
-  // ---- Incoming control messages (routing.cpp), on the peer's strand ----
+  // ---- Incoming control messages (control_handler.cpp), on the peer's strand ----
   /// False closes the connection (the message was ill-formed for this node).
   bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
                       std::string& error) override;
-  /// Decodes `m`'s payload term (node.cpp). False when it does not decode: with `error` empty
+  /// Decodes `m`'s payload term. False when it does not decode: with `error` empty
   /// only this message is refused (logged with its sender and the reason, and counted), since
   /// its framing and control term were fine; with `error` set the connection must close (a
   /// COMPRESSED payload, which the BEAM treats so).
@@ -246,40 +204,16 @@ struct NodeImpl : PeerHost {
   void handle_spawn_request(const std::shared_ptr<Peer>& peer,
                             const detail::incoming::SpawnRequest& request, const codec::Term& args);
 
-  // ---- Connections (connections.cpp) ----
-  /// The peer for `node`, connecting if there is none; null for our own or an invalid name.
-  std::shared_ptr<Peer> peer_for(codec::Atom node);
-  /// Sends over the current connection to `node`, connecting on demand; false if the node is
-  /// unreachable right now (then nothing was queued).
-  bool send_to_node(codec::Atom node, OutSignal signal);
-  void track(const std::shared_ptr<Handshake>& hs);
-  PendingDecision mark_pending(const std::string& node_name,
-                               const std::shared_ptr<Handshake>& handshake,
-                               std::shared_ptr<Peer>& peer_out);
-  std::shared_ptr<Peer> replace_stale(const std::string& node_name,
-                                      const std::shared_ptr<Handshake>& handshake);
-  void handshake_nok(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs);
-  /// Whether `hs` still owns the set-up of `peer` (dist_util's is_pending, asked on `alive`).
-  bool is_pending(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs);
-  void handshake_failed(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
-                        const std::string& reason);
-  void handshake_succeeded(const std::shared_ptr<Peer>& peer, const std::shared_ptr<Handshake>& hs,
-                           DistSocket socket, std::uint64_t peer_flags,
-                           std::uint32_t peer_creation);
+  // ---- Connections (PeerHost) ----
   void peer_up(const std::shared_ptr<Peer>& peer) override;
   void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason,
                  bool was_up) override;
-  void emit(const NodeEvent& event);
-  void keep_node_connected(codec::Atom node);
-  void schedule_reconnect(codec::Atom node);
-  std::vector<NodeEvent> connected() const;
 };
 
 template <class F>
 void NodeImpl::on_strand(const SlotPtr& slot, F&& fn, bool inline_ok) {
-  Process& p = *slot->process;
-  auto& strand = ProcessTable::strand(p);
-  if (inline_ok && !ProcessTable::slow(p).load(std::memory_order_relaxed)) {
+  auto& strand = slot->process->strand();
+  if (inline_ok && !slot->slow.load(std::memory_order_relaxed)) {
     boost::asio::dispatch(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });
   } else {
     boost::asio::defer(strand, [slot, f = std::forward<F>(fn)]() mutable { f(slot); });

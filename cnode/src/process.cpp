@@ -29,4 +29,17 @@ std::optional<MailboxLimit> Process::mailbox_limit() const noexcept {
   return MailboxLimit{max, overflow_policy_.load()};
 }
 
+// The node keeps the running state in its process table: a process object holds none of it.
+bool Process::alive() const { return node_.find(self_) != nullptr; }
+
+std::size_t Process::queued() const {
+  const auto info = node_.process_info(self_);
+  return info ? info->queued : 0;
+}
+
+std::uint64_t Process::dropped() const {
+  const auto info = node_.process_info(self_);
+  return info ? info->dropped : 0;
+}
+
 }  // namespace cppnode::cnode

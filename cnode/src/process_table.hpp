@@ -89,6 +89,21 @@ struct SignalEntries {
 struct ProcessSlot {
   explicit ProcessSlot(std::shared_ptr<Process> p) : process(std::move(p)) {}
   std::shared_ptr<Process> process;
+  /// False once the process has exited; later signals are dropped.
+  std::atomic<bool> alive{true};
+  /// The last callback ran long: the next signals from a connection do not run on the
+  /// reader's thread.
+  std::atomic<bool> slow{false};
+  /// Messages posted to the strand and not yet handled: the mailbox length.
+  std::atomic<std::size_t> queued{0};
+  /// Messages its mailbox bound refused.
+  std::atomic<std::uint64_t> dropped{0};
+  enum class Overflow : std::uint8_t {
+    none,
+    dropping,  // since the mailbox filled (warned once); back to none when it empties
+    exiting,   // on overflow: the messages still queued are skipped
+  };
+  std::atomic<Overflow> overflow{Overflow::none};
   /// Null until the process first links or monitors or is monitored: most processes never do,
   /// and an idle process should cost a pointer for them, not three tables.
   std::unique_ptr<SignalEntries> signals;
@@ -113,7 +128,7 @@ inline SignalEntries& signals_of(ProcessSlot& slot) {
 
 /// The local process table: pid → slot, sharded so lookups from many threads rarely contend.
 /// Pids use 15-bit ids and 13-bit serials like erl_interface, which every peer accepts.
-/// Also the one place that reaches into Process's private parts (it is Process's friend).
+/// Also the one place that calls Process's callbacks and sets its pid (it is Process's friend).
 class ProcessTable {
  public:
   /// Allocates a pid for `node`/`creation`, inserts the slot and returns it. `before_visible`
@@ -128,18 +143,7 @@ class ProcessTable {
   /// All slots (a snapshot).
   [[nodiscard]] std::vector<SlotPtr> snapshot() const;
 
-  // Access to Process internals for the node.
-  static Process::Strand& strand(Process& p) noexcept { return p.strand_; }
-  static std::atomic<bool>& alive(Process& p) noexcept { return p.alive_; }
-  static std::atomic<std::size_t>& queued(Process& p) noexcept { return p.queued_; }
-  static std::atomic<bool>& slow(Process& p) noexcept { return p.slow_; }
-  static std::atomic<std::size_t>& max_queued(Process& p) noexcept { return p.max_queued_; }
-  static OverflowPolicy overflow_policy(const Process& p) noexcept {
-    return p.overflow_policy_.load(std::memory_order_relaxed);
-  }
-  static std::atomic<std::uint64_t>& dropped(Process& p) noexcept { return p.dropped_; }
-  using Overflow = Process::Overflow;
-  static std::atomic<Overflow>& overflow(Process& p) noexcept { return p.overflow_; }
+  // The process callbacks, which only the node calls.
   static void start(Process& p) { p.on_start(); }
   static void signal(Process& p, Signal s) { p.on_signal(std::move(s)); }
   static void exited(Process& p, const codec::Term& reason) { p.on_exit(reason); }

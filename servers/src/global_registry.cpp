@@ -218,14 +218,7 @@ void GlobalRegistry::check_done(const Term& name, std::uint64_t generation, Atom
   if (const auto* pid = where.get_if<codec::Pid>()) {
     if (*pid == e.pid) {
       if (!e.via) e.via = through;
-      e.busy = false;
-      e.delay = options_.retry_delay;
-      publish();
-      if (e.again) {
-        e.again = false;
-        auto next = std::exchange(e.again_through, std::nullopt);
-        ensure(name, next);
-      }
+      settled(name);
       return;
     }
     // Still the pid of an earlier incarnation (global has not seen it die yet) or someone
@@ -271,6 +264,11 @@ void GlobalRegistry::register_done(const Term& name, std::uint64_t generation, A
                codec::to_string(e.pid), through.name());
   e.via = through;
   drop_link(through, e.pid);
+  settled(name);
+}
+
+void GlobalRegistry::settled(const Term& name) {
+  auto& e = state_->names.at(name);
   e.busy = false;
   e.delay = options_.retry_delay;
   publish();

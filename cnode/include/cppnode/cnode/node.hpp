@@ -222,7 +222,10 @@ class Node {
     codec::Pid pid;
     std::optional<codec::Atom> name;  // its registered name, if any
     std::size_t queued = 0;           // signals waiting on its strand (its mailbox depth)
+    std::uint64_t dropped = 0;        // messages its mailbox bound refused
   };
+  /// The local process `pid` while it runs (erlang:process_info/1), else nullopt.
+  [[nodiscard]] std::optional<ProcessInfo> process_info(const codec::Pid& pid) const;
   /// A snapshot of the local processes, in no particular order. O(processes): for tools.
   [[nodiscard]] std::vector<ProcessInfo> processes() const;
 

@@ -68,11 +68,11 @@ class Process : public std::enable_shared_from_this<Process> {
   /// Whether EXIT signals become `{'EXIT', From, Reason}` messages instead of ending the process.
   [[nodiscard]] bool trap_exit() const noexcept { return trap_exit_.load(); }
   void set_trap_exit(bool on) noexcept { trap_exit_.store(on); }
-  /// False once the process has exited; later signals are dropped.
-  [[nodiscard]] bool alive() const noexcept { return alive_.load(); }
+  /// Whether the process runs: spawned and not yet exited. Thread-safe.
+  [[nodiscard]] bool alive() const;
   /// Messages waiting for this process (posted to its strand, not yet handled): its mailbox
-  /// length, as `:sys.get_status` shows it.
-  [[nodiscard]] std::size_t queued() const noexcept { return queued_.load(); }
+  /// length, as `:sys.get_status` shows it; 0 once it has exited.
+  [[nodiscard]] std::size_t queued() const;
 
   /// Bounds the mailbox (nullopt: unbounded, the default, as on the BEAM). A message that finds
   /// `max_queued` messages waiting is refused and `limit->policy` applies. Thread-safe; set it
@@ -81,8 +81,9 @@ class Process : public std::enable_shared_from_this<Process> {
   void set_mailbox_limit(std::optional<MailboxLimit> limit);
   /// The bound set by `set_mailbox_limit`.
   [[nodiscard]] std::optional<MailboxLimit> mailbox_limit() const noexcept;
-  /// Messages refused because the mailbox was full, since the process started.
-  [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
+  /// Messages refused because the mailbox was full, since the process started; 0 once it has
+  /// exited.
+  [[nodiscard]] std::uint64_t dropped() const;
 
   /// Whether `message` is queued even when the mailbox is full (and then does not overflow it).
   /// Called from the sending thread, only when the mailbox is full. Default: never.
@@ -101,25 +102,14 @@ class Process : public std::enable_shared_from_this<Process> {
   virtual void on_exit(const codec::Term& reason) { (void)reason; }
 
  private:
-  friend class Node;
   friend class ProcessTable;
   Node& node_;
   Strand strand_;
   codec::Pid self_;
   std::atomic<bool> trap_exit_{false};
-  std::atomic<bool> alive_{true};
-  std::atomic<std::size_t> queued_{0};
-  std::atomic<bool> slow_{false};  // the last callback ran long: do not run it on a reader's thread
-  // The mailbox bound (0: none), read on every delivery; the rest only when it is set.
+  // The mailbox bound (0: none), read on every delivery; the policy only when it is set.
   std::atomic<std::size_t> max_queued_{0};
   std::atomic<OverflowPolicy> overflow_policy_{OverflowPolicy::drop};
-  std::atomic<std::uint64_t> dropped_{0};
-  enum class Overflow : std::uint8_t {
-    none,
-    dropping,  // since the mailbox filled (warned once); back to none when it empties
-    exiting,   // on overflow: the messages still queued are skipped
-  };
-  std::atomic<Overflow> overflow_{Overflow::none};
 };
 
 }  // namespace cppnode::cnode

@@ -79,6 +79,8 @@ class GlobalRegistry : public cnode::Process {
                   const codec::Term& where);
   void register_done(const codec::Term& name, std::uint64_t generation, codec::Atom through,
                      const codec::Term& answer);
+  /// `name` is registered as it should be: publishes it, and checks again if asked meanwhile.
+  void settled(const codec::Term& name);
   void retry_later(const codec::Term& name, std::uint64_t generation);
   void drop_link(codec::Atom through, const codec::Pid& pid);
   void fetch_name_server(codec::Atom peer, std::optional<codec::Pid> unlink_pid);
