@@ -3,8 +3,8 @@
 // map, any other call → {error, unknown_request}; cast {delete, K}, other casts ignored.
 #include <spdlog/spdlog.h>
 
-#include "cppnode/codec/term_map.hpp"
 #include "cppnode/servers/examples/example_servers.hpp"
+#include "map_server.hpp"
 
 namespace cppnode::servers::examples {
 
@@ -15,24 +15,14 @@ using codec::Term;
 
 namespace {
 
-const Term undefined{"undefined"_a};
-
-class ErlKVStore final : public GenServer {
+class ErlKVStore final : public MapServer {
  public:
+  ErlKVStore() : MapServer("undefined"_a) {}
   [[nodiscard]] Atom module() const override { return "kv_store"_a; }
-  [[nodiscard]] Term state_term() const override { return to_term(map_); }
 
  protected:
   CallResult handle_call(const Term& request, const From&) override {
-    Term key;
-    Term value;
-    if (codec::match(request, "put"_a, &key, &value)) {
-      map_.insert_or_assign(std::move(key), std::move(value));
-      return reply("ok"_a);
-    }
-    if (codec::match(request, "get"_a, &key)) {
-      return reply(get_or(map_, key, undefined));
-    }
+    if (auto answer = put_or_get(request)) return std::move(*answer);
     if (const auto* a = request.get_if<Atom>(); a != nullptr && *a == "all"_a) {
       return reply(to_term(map_));
     }
@@ -40,8 +30,7 @@ class ErlKVStore final : public GenServer {
   }
 
   InfoResult handle_cast(const Term& message) override {
-    Term key;
-    if (codec::match(message, "delete"_a, &key)) map_.erase(key);
+    deleted(message);  // any other cast is ignored
     return noreply();
   }
 
@@ -51,9 +40,6 @@ class ErlKVStore final : public GenServer {
                  codec::to_string(message));
     return noreply();
   }
-
- private:
-  codec::TermMap map_;
 };
 
 }  // namespace
