@@ -348,7 +348,14 @@ defmodule Cppnode.Node do
       end
 
     extra_env = for {k, v} <- Keyword.get(opts, :env, []), do: {to_charlist(k), to_charlist(v)}
+    spawn_port(state, args, extra_env ++ cookie_env)
+  rescue
+    e in File.Error -> {:error, {:cannot_start, state.executable, Exception.message(e)}, state}
+  end
 
+  # Apart from open_port, so that a spawn that fails returns the state holding the cookie
+  # directory, which cleanup then removes.
+  defp spawn_port(state, args, env) do
     port_opts = [
       :binary,
       :exit_status,
@@ -356,7 +363,7 @@ defmodule Cppnode.Node do
       :hide,
       {:line, @max_line},
       {:args, args},
-      {:env, extra_env ++ cookie_env}
+      {:env, env}
     ]
 
     port = Port.open({:spawn_executable, state.executable}, port_opts)
@@ -370,8 +377,7 @@ defmodule Cppnode.Node do
 
     {:ok, %{state | port: port, os_pid: os_pid}}
   rescue
-    e in [ErlangError, File.Error] ->
-      {:error, {:cannot_start, state.executable, Exception.message(e)}, state}
+    e in ErlangError -> {:error, {:cannot_start, state.executable, Exception.message(e)}, state}
   end
 
   defp redact_args(["--cookie", _ | rest]), do: ["--cookie", "********" | redact_args(rest)]
@@ -386,12 +392,19 @@ defmodule Cppnode.Node do
 
     dir = Path.join(System.tmp_dir!(), "cppnode-cookie-" <> suffix)
     File.mkdir!(dir)
-    File.chmod!(dir, 0o700)
-    file = Path.join(dir, ".erlang.cookie")
-    File.write!(file, "", [:exclusive])
-    File.chmod!(file, 0o600)
-    File.write!(file, cookie)
-    dir
+
+    try do
+      File.chmod!(dir, 0o700)
+      file = Path.join(dir, ".erlang.cookie")
+      File.write!(file, "", [:exclusive])
+      File.chmod!(file, 0o600)
+      File.write!(file, cookie)
+      dir
+    rescue
+      e ->
+        File.rm_rf(dir)
+        reraise e, __STACKTRACE__
+    end
   end
 
   defp await_ready(state, timeout) do

@@ -33,12 +33,24 @@ defmodule Cppnode.NodeLifecycleTest do
     assert message =~ ":listen_port"
   end
 
-  test "a file that cannot be executed is an error naming it", %{tmp_dir: dir} do
+  test "a file that cannot be executed is an error naming it, and leaves no cookie behind",
+       %{tmp_dir: dir} do
     path = Path.join(dir, "not_executable")
     File.write!(path, "not a program")
     File.chmod!(path, 0o644)
-    assert {:error, {:cannot_start, ^path, message}} = Cppnode.Node.start_link(executable: path)
-    assert message =~ "eacces"
+    cookie_parent = Path.join(dir, "tmp")
+    File.mkdir!(cookie_parent)
+    previous = System.get_env("TMPDIR")
+    System.put_env("TMPDIR", cookie_parent)
+
+    try do
+      assert {:error, {:cannot_start, ^path, message}} = Cppnode.Node.start_link(executable: path)
+      assert message =~ "eacces"
+    after
+      if previous, do: System.put_env("TMPDIR", previous), else: System.delete_env("TMPDIR")
+    end
+
+    assert File.ls!(cookie_parent) == [], "the cookie directory was left behind"
   end
 
   test "an executable that exits during start-up is an error, and its output is logged",
