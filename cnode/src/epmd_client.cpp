@@ -221,26 +221,25 @@ std::error_code register_with_epmd(std::uint16_t epmd_port, std::string_view ali
               "); start it with `epmd -daemon` or let cppnode start it";
     return ec;
   }
-  std::array<std::uint8_t, 6> reply{};
-  std::string error;
-  std::optional<std::uint32_t> result;
-  if (!write_all(fd, encode_alive2_req(port, alive), deadline) ||
-      !read_exact(fd, reply.data(), 1, deadline)) {
-    error = "epmd did not answer the registration";
-  } else if (const std::size_t need = alive2_response_size(reply[0]);
-             need != 0 && !read_exact(fd, reply.data() + 1, need - 1, deadline)) {
-    error = "epmd's answer to the registration is truncated";
-  } else {
-    result =
-        parse_alive2_response(std::span<const std::uint8_t>(reply.data(), reply.size()), error);
-  }
-  if (!result) {
+  auto assigned = [&]() -> codec::Result<std::uint32_t, std::string> {
+    std::array<std::uint8_t, 6> reply{};
+    if (!write_all(fd, encode_alive2_req(port, alive), deadline) ||
+        !read_exact(fd, reply.data(), 1, deadline)) {
+      return codec::unexpected("epmd did not answer the registration");
+    }
+    if (const std::size_t need = alive2_response_size(reply[0]);
+        need != 0 && !read_exact(fd, reply.data() + 1, need - 1, deadline)) {
+      return codec::unexpected("epmd's answer to the registration is truncated");
+    }
+    return parse_alive2_response(std::span<const std::uint8_t>(reply.data(), reply.size()));
+  }();
+  if (!assigned) {
     ::close(fd);
     fd = -1;
-    message = "registering '" + std::string(alive) + "' with epmd failed: " + error;
+    message = "registering '" + std::string(alive) + "' with epmd failed: " + assigned.error();
     return std::make_error_code(std::errc::address_in_use);
   }
-  creation = *result;
+  creation = *assigned;
   return {};
 }
 

@@ -120,12 +120,14 @@ std::error_code NodeImpl::start(std::string* message) {
     return fail(std::make_error_code(std::errc::operation_in_progress), "the node is started");
   }
   if (config.tls) {
-    std::string error;
-    tls_server = make_tls_context(*config.tls, true, error);
-    if (tls_server) tls_client = make_tls_context(*config.tls, false, error);
-    if (!tls_client) {
-      return fail(std::make_error_code(std::errc::invalid_argument), "TLS: " + error);
+    auto server_context = make_tls_context(*config.tls, true);
+    auto client_context = make_tls_context(*config.tls, false);
+    if (!server_context || !client_context) {
+      return fail(std::make_error_code(std::errc::invalid_argument),
+                  "TLS: " + (server_context ? client_context : server_context).error());
     }
+    tls_server = std::move(*server_context);
+    tls_client = std::move(*client_context);
   }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_address, ec);
