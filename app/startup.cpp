@@ -62,7 +62,7 @@ void start_services(cnode::Node& node, const Options& options) {
     node.stop();
   });
   if (!ops) {
-    spdlog::error("rex and the stats server did not start: {}", codec::to_string(ops.error));
+    spdlog::error("rex and the stats server did not start: {}", codec::to_string(ops.error()));
     node.stop();
   }
   servers::examples::ExampleOptions examples;
@@ -79,7 +79,7 @@ void start_services(cnode::Node& node, const Options& options) {
     node.stop();
   };
   if (auto sup = servers::examples::start_example_servers(node, examples); !sup) {
-    spdlog::error("the seed servers did not start: {}", codec::to_string(sup.error));
+    spdlog::error("the seed servers did not start: {}", codec::to_string(sup.error()));
     node.stop();
   }
 }
