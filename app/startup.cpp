@@ -15,14 +15,15 @@ namespace cppnode::app {
 
 using namespace codec::literals;
 
-std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::string& message) {
+codec::Result<cnode::NodeConfig, cnode::Failure> make_config(const Options& o) {
   const cnode::StartOptions start{.sname = o.sname.empty() ? "cppnode" : o.sname,
                                   .name = o.name,
                                   .cookie = o.cookie,
                                   .connect = o.connect};
-  std::string cookie_file;
-  if (auto ec = cnode::make_node_config(start, config, &message, &cookie_file)) return ec;
-  if (!cookie_file.empty()) spdlog::info("using the cookie from {}", cookie_file);
+  auto setup = cnode::make_node_config(start);
+  if (!setup) return codec::unexpected(std::move(setup).error());
+  if (!setup->cookie_file.empty()) spdlog::info("using the cookie from {}", setup->cookie_file);
+  cnode::NodeConfig& config = setup->config;
   config.listen_port = o.port;
   config.listen_address = o.listen_address;
   config.threads = o.threads;
@@ -36,8 +37,9 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
   config.ipv6 = o.proto_dist.starts_with("inet6_");
   if (o.proto_dist.ends_with("_tls")) {
     if (o.ssl_certfile.empty() || o.ssl_keyfile.empty()) {
-      message = "--proto-dist " + o.proto_dist + " needs --ssl-certfile and --ssl-keyfile";
-      return std::make_error_code(std::errc::invalid_argument);
+      return cnode::failed(
+          std::make_error_code(std::errc::invalid_argument),
+          "--proto-dist " + o.proto_dist + " needs --ssl-certfile and --ssl-keyfile");
     }
     config.tls = cnode::TlsConfig{.certfile = o.ssl_certfile,
                                   .keyfile = o.ssl_keyfile,
@@ -46,7 +48,7 @@ std::error_code make_config(const Options& o, cnode::NodeConfig& config, std::st
                                   .fail_if_no_peer_cert = o.ssl_fail_if_no_peer_cert,
                                   .check_server_name = o.ssl_verify == "verify_peer"};
   }
-  return {};
+  return std::move(config);
 }
 
 void start_services(cnode::Node& node, const Options& options) {
@@ -60,7 +62,7 @@ void start_services(cnode::Node& node, const Options& options) {
     node.stop();
   });
   if (!ops) {
-    spdlog::error("rex and the stats server did not start: {}", codec::to_string(ops.error));
+    spdlog::error("rex and the stats server did not start: {}", codec::to_string(ops.error()));
     node.stop();
   }
   servers::examples::ExampleOptions examples;
@@ -77,7 +79,7 @@ void start_services(cnode::Node& node, const Options& options) {
     node.stop();
   };
   if (auto sup = servers::examples::start_example_servers(node, examples); !sup) {
-    spdlog::error("the seed servers did not start: {}", codec::to_string(sup.error));
+    spdlog::error("the seed servers did not start: {}", codec::to_string(sup.error()));
     node.stop();
   }
 }
@@ -89,15 +91,14 @@ int run(const Options& options) {
   spdlog::set_level(spdlog::level::from_str(options.log_level));
   codec::set_atom_limit(options.max_atoms);
 
-  cnode::NodeConfig config;
-  std::string message;
-  if (auto ec = make_config(options, config, message)) {
-    spdlog::error("{}", message);
+  auto config = make_config(options);
+  if (!config) {
+    spdlog::error("{}", config.error().message);
     return 1;
   }
-  cnode::Node node(std::move(config));
-  if (auto ec = node.start(&message)) {
-    spdlog::error("cannot start node {}: {}", node.config().node_name, message);
+  cnode::Node node(std::move(*config));
+  if (auto started = node.start(); !started) {
+    spdlog::error("cannot start node {}: {}", node.config().node_name, started.error().message);
     return 1;
   }
   start_services(node, options);

@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include <string>
-#include <system_error>
-
+#include "cppnode/cnode/failure.hpp"
 #include "cppnode/cnode/node.hpp"
+#include "cppnode/codec/result.hpp"
 #include "options.hpp"
 
 namespace cppnode::app {
 
 /// Turns the options into a node configuration: node name, cookie (never logged), epmd port.
-/// Errors come back with a message for the user.
-std::error_code make_config(const Options& options, cnode::NodeConfig& config,
-                            std::string& message);
+/// A failure's message is for the user.
+codec::Result<cnode::NodeConfig, cnode::Failure> make_config(const Options& options);
 
 /// Starts the node's own services once it runs (the place to start servers).
 void start_services(cnode::Node& node, const Options& options);

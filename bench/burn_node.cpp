@@ -83,17 +83,18 @@ int main(int argc, char** argv) {
   config.cookie = argv[2];
   config.threads = static_cast<unsigned>(std::stoul(argv[3]));
   config.listen_address = "127.0.0.1";
-  std::string message;
-  if (cppnode::cnode::epmd_port_from_env(config.epmd_port, &message)) {
-    std::fprintf(stderr, "%s\n", message.c_str());
+  const auto epmd_port = cppnode::cnode::epmd_port_from_env();
+  if (!epmd_port) {
+    std::fprintf(stderr, "%s\n", epmd_port.error().message.c_str());
     return 2;
   }
+  config.epmd_port = *epmd_port;
   const auto burn = static_cast<std::uint64_t>(iterations_per_us() * std::stod(argv[5]));
   std::printf("loop_us %.1f\n", loop_us(burn));
   std::fflush(stdout);
   cppnode::cnode::Node node(config);
-  if (node.start(&message)) {
-    std::fprintf(stderr, "node did not start: %s\n", message.c_str());
+  if (auto started = node.start(); !started) {
+    std::fprintf(stderr, "node did not start: %s\n", started.error().message.c_str());
     return 1;
   }
   for (int i = 1; i <= std::stoi(argv[4]); ++i) {

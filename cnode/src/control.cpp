@@ -202,59 +202,54 @@ std::optional<incoming::Operation> take_operation(int operation, const std::vect
 
 }  // namespace
 
-std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
-                                            const codec::DecodeOptions& options, std::string& error,
-                                            codec::AtomCacheIn* cache) {
+codec::Result<ControlMessage, std::string> parse_control(std::span<const std::uint8_t> packet,
+                                                         const codec::DecodeOptions& options,
+                                                         codec::AtomCacheIn* cache) {
   const bool headed =
       cache != nullptr && !packet.empty() && packet[0] == static_cast<std::uint8_t>(version_byte);
   if (packet.empty() || (packet[0] != pass_through && !headed)) {
-    error = std::string("expected ") +
-            (cache != nullptr ? "a distribution header (131, 68) or " : "") +
-            "the pass-through byte 112 at the start of a packet, got " +
-            (packet.empty() ? std::string("nothing") : std::to_string(packet[0]));
-    return std::nullopt;
+    return codec::unexpected(std::string("expected ") +
+                             (cache != nullptr ? "a distribution header (131, 68) or " : "") +
+                             "the pass-through byte 112 at the start of a packet, got " +
+                             (packet.empty() ? std::string("nothing") : std::to_string(packet[0])));
   }
   std::size_t offset = 1;
   codec::DecodeOptions control_options = dist_options(options);
   if (headed) {
     offset = 0;
     if (auto e = cache->read_header(packet, offset)) {
-      error = e->what();
-      return std::nullopt;
+      return codec::unexpected(e->what());
     }
     control_options.atom_cache = cache;
   }
   auto control = headed ? codec::decode_unversioned_prefix(packet, offset, control_options)
                         : codec::decode_prefix(packet, offset, control_options);
   if (!control) {
-    error = "undecodable control message: " + control.error().what();
-    return std::nullopt;
+    return codec::unexpected("undecodable control message: " + control.error().what());
   }
   const auto* tuple = control->get_if<codec::Tuple>();
   const std::int64_t* opp = tuple != nullptr && !tuple->elements.empty()
                                 ? tuple->elements[0].get_if<std::int64_t>()
                                 : nullptr;
   if (opp == nullptr) {
-    error = "expected a control message tuple starting with an integer operation, got " +
-            codec::to_string(*control);
-    return std::nullopt;
+    return codec::unexpected(
+        "expected a control message tuple starting with an integer operation, got " +
+        codec::to_string(*control));
   }
   ControlMessage m;
   m.op = static_cast<int>(*opp);
   const Shape shape = shape_of(*opp);
   const auto& e = tuple->elements;
   if (shape.arity == 0) {
-    error = "unknown or unsupported control operation " + std::to_string(*opp) + " in " +
-            codec::to_string(*control);
-    return std::nullopt;
+    return codec::unexpected("unknown or unsupported control operation " + std::to_string(*opp) +
+                             " in " + codec::to_string(*control));
   }
   // ALTACT_SIG_SEND "might be extended with more elements in the future" (erts dist.c).
   const bool extensible = m.op == op::altact_sig_send;
   if (extensible ? e.size() < shape.arity : e.size() != shape.arity) {
-    error = "control operation " + std::to_string(m.op) + " needs a tuple of " +
-            (extensible ? "at least " : "") + std::to_string(shape.arity) + " elements, got " +
-            codec::to_string(*control);
-    return std::nullopt;
+    return codec::unexpected("control operation " + std::to_string(m.op) + " needs a tuple of " +
+                             (extensible ? "at least " : "") + std::to_string(shape.arity) +
+                             " elements, got " + codec::to_string(*control));
   }
   auto operation = take_operation(m.op, e);
   const bool ok = operation.has_value();
@@ -264,23 +259,21 @@ std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet
   if (m.op == op::exit_tt || m.op == op::exit2_tt) m.payload = e[4];
   if (m.op == op::monitor_p_exit) m.payload = e[4];
   if (!ok) {
-    error = "ill-formed control message for operation " + std::to_string(m.op) + ": " +
-            codec::to_string(*control);
-    return std::nullopt;
+    return codec::unexpected("ill-formed control message for operation " + std::to_string(m.op) +
+                             ": " + codec::to_string(*control));
   }
   if (shape.payload) {
     if (offset >= packet.size()) {
-      error = "control operation " + std::to_string(m.op) + " must be followed by a payload term";
-      return std::nullopt;
+      return codec::unexpected("control operation " + std::to_string(m.op) +
+                               " must be followed by a payload term");
     }
     m.payload_bytes = packet.subspan(offset);
     m.atom_cache = headed ? cache : nullptr;
     return m;
   }
   if (offset != packet.size()) {
-    error = std::to_string(packet.size() - offset) + " unexpected bytes after control operation " +
-            std::to_string(m.op);
-    return std::nullopt;
+    return codec::unexpected(std::to_string(packet.size() - offset) +
+                             " unexpected bytes after control operation " + std::to_string(m.op));
   }
   return m;
 }
@@ -297,15 +290,14 @@ std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::Decod
   return std::nullopt;
 }
 
-std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
-                                                 const codec::DecodeOptions& options,
-                                                 std::string& error, codec::AtomCacheIn* cache) {
-  auto m = parse_control(packet, options, error, cache);
+codec::Result<ControlMessage, std::string> parse_control_full(std::span<const std::uint8_t> packet,
+                                                              const codec::DecodeOptions& options,
+                                                              codec::AtomCacheIn* cache) {
+  auto m = parse_control(packet, options, cache);
   if (m && !m->payload_bytes.empty()) {
     if (auto e = decode_payload(*m, options)) {
-      error =
-          "undecodable payload for control operation " + std::to_string(m->op) + ": " + e->what();
-      return std::nullopt;
+      return codec::unexpected("undecodable payload for control operation " +
+                               std::to_string(m->op) + ": " + e->what());
     }
   }
   return m;

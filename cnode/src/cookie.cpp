@@ -14,17 +14,10 @@
 namespace cppnode::cnode {
 namespace {
 
-std::error_code fail(std::string* message, std::string text, std::errc code) {
-  if (message != nullptr) {
-    *message = std::move(text);
-  }
-  return std::make_error_code(code);
-}
-
-std::error_code create_cookie_file(const std::string& path, std::string* message) {
+codec::Result<void, Failure> create_cookie_file(const std::string& path) {
   std::array<unsigned char, 20> random{};
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    return fail(message, "cannot generate a random cookie", std::errc::io_error);
+    return failed(std::make_error_code(std::errc::io_error), "cannot generate a random cookie");
   }
   std::string cookie;
   for (unsigned char r : random) {
@@ -32,46 +25,40 @@ std::error_code create_cookie_file(const std::string& path, std::string* message
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
   if (fd < 0) {
-    return fail(message, "cannot create cookie file " + path + ": " + std::strerror(errno),
-                std::errc::io_error);
+    return failed(std::make_error_code(std::errc::io_error),
+                  "cannot create cookie file " + path + ": " + std::strerror(errno));
   }
   const bool ok = ::write(fd, cookie.data(), cookie.size()) == static_cast<ssize_t>(cookie.size());
   ::close(fd);
   if (!ok) {
-    return fail(message, "cannot write cookie file " + path, std::errc::io_error);
+    return failed(std::make_error_code(std::errc::io_error), "cannot write cookie file " + path);
   }
   return {};
 }
 
 }  // namespace
 
-std::error_code read_cookie_file(const std::string& path, std::string& cookie,
-                                 std::string* message) {
+codec::Result<std::string, Failure> read_cookie_file(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     const int e = errno;
-    if (message != nullptr) {
-      *message = "cannot read cookie file " + path + ": " + std::strerror(e);
-    }
-    return {e, std::generic_category()};
+    return failed({e, std::generic_category()},
+                  "cannot read cookie file " + path + ": " + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {
-    return fail(message, "cookie file " + path + " is not a regular file",
-                std::errc::invalid_argument);
+    return failed(std::make_error_code(std::errc::invalid_argument),
+                  "cookie file " + path + " is not a regular file");
   }
   if ((st.st_mode & 077) != 0) {
-    return fail(
-        message,
-        "cookie file " + path + " must be accessible by owner only (chmod 400 " + path + ")",
-        std::errc::permission_denied);
+    return failed(
+        std::make_error_code(std::errc::permission_denied),
+        "cookie file " + path + " must be accessible by owner only (chmod 400 " + path + ")");
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int e = errno;
-    if (message != nullptr) {
-      *message = "cannot open cookie file " + path + ": " + std::strerror(e);
-    }
-    return {e, std::generic_category()};
+    return failed({e, std::generic_category()},
+                  "cannot open cookie file " + path + ": " + std::strerror(e));
   }
   std::string text;
   std::array<char, 4096> buf{};
@@ -90,18 +77,18 @@ std::error_code read_cookie_file(const std::string& path, std::string& cookie,
   }
   for (std::size_t i = end; i < text.size(); ++i) {
     if (text[i] != '\n' && text[i] != '\r' && text[i] != ' ') {
-      return fail(message, "bad characters in cookie file " + path, std::errc::invalid_argument);
+      return failed(std::make_error_code(std::errc::invalid_argument),
+                    "bad characters in cookie file " + path);
     }
   }
   if (end == 0) {
-    return fail(message, "cookie file " + path + " is empty", std::errc::invalid_argument);
+    return failed(std::make_error_code(std::errc::invalid_argument),
+                  "cookie file " + path + " is empty");
   }
-  cookie = text.substr(0, end);
-  return {};
+  return text.substr(0, end);
 }
 
-std::error_code load_default_cookie(std::string& cookie, std::string* path_used,
-                                    std::string* message) {
+codec::Result<CookieFile, Failure> load_default_cookie() {
   const char* home = std::getenv("HOME");
   std::string xdg;
   if (const char* x = std::getenv("XDG_CONFIG_HOME"); x != nullptr && *x != '\0') {
@@ -114,33 +101,25 @@ std::error_code load_default_cookie(std::string& cookie, std::string* path_used,
     if (path.empty()) {
       continue;
     }
-    std::string why;
-    auto ec = read_cookie_file(path, cookie, &why);
-    if (!ec) {
-      if (path_used != nullptr) {
-        *path_used = path;
-      }
-      return {};
+    auto cookie = read_cookie_file(path);
+    if (cookie) {
+      return CookieFile{std::move(*cookie), path};
     }
-    if (ec != std::errc::no_such_file_or_directory) {
-      if (message != nullptr) {
-        *message = why;
-      }
-      return ec;
+    if (cookie.error().code != std::errc::no_such_file_or_directory) {
+      return codec::unexpected(std::move(cookie).error());
     }
   }
   const std::string create = !home_path.empty() ? home_path : xdg;
   if (create.empty()) {
-    return fail(message, "no cookie given and neither HOME nor XDG_CONFIG_HOME is set",
-                std::errc::no_such_file_or_directory);
+    return failed(std::make_error_code(std::errc::no_such_file_or_directory),
+                  "no cookie given and neither HOME nor XDG_CONFIG_HOME is set");
   }
-  if (auto ec = create_cookie_file(create, message)) {
-    return ec;
+  if (auto created = create_cookie_file(create); !created) {
+    return codec::unexpected(std::move(created).error());
   }
-  if (path_used != nullptr) {
-    *path_used = create;
-  }
-  return read_cookie_file(create, cookie, message);
+  auto cookie = read_cookie_file(create);
+  if (!cookie) return codec::unexpected(std::move(cookie).error());
+  return CookieFile{std::move(*cookie), create};
 }
 
 }  // namespace cppnode::cnode

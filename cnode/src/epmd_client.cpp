@@ -140,35 +140,29 @@ bool epmd_running(std::uint16_t port, std::chrono::milliseconds timeout) {
   return ok;
 }
 
-std::error_code epmd_port_from_env(std::uint16_t& port, std::string* message) {
-  port = 4369;
+codec::Result<std::uint16_t, Failure> epmd_port_from_env() {
   const char* env = std::getenv("ERL_EPMD_PORT");
   if (env == nullptr || *env == '\0') {
-    return {};
+    return std::uint16_t{4369};
   }
   char* end = nullptr;
   errno = 0;
   const unsigned long v = std::strtoul(env, &end, 10);
   if (errno != 0 || *end != '\0' || v == 0 || v > 65535) {
-    if (message != nullptr) {
-      *message = std::string("ERL_EPMD_PORT must be a port number 1..65535, got '") + env + "'";
-    }
-    return std::make_error_code(std::errc::invalid_argument);
+    return failed(std::make_error_code(std::errc::invalid_argument),
+                  std::string("ERL_EPMD_PORT must be a port number 1..65535, got '") + env + "'");
   }
-  port = static_cast<std::uint16_t>(v);
-  return {};
+  return static_cast<std::uint16_t>(v);
 }
 
-std::error_code ensure_epmd(std::uint16_t port, std::string* message) {
+codec::Result<void, Failure> ensure_epmd(std::uint16_t port) {
   if (epmd_running(port, std::chrono::milliseconds(500))) {
     return {};
   }
   const std::string epmd = find_epmd();
   if (epmd.empty()) {
-    if (message != nullptr) {
-      *message = "no epmd is running and no epmd executable was found";
-    }
-    return std::make_error_code(std::errc::no_such_file_or_directory);
+    return failed(std::make_error_code(std::errc::no_such_file_or_directory),
+                  "no epmd is running and no epmd executable was found");
   }
   const std::string port_text = std::to_string(port);
   std::vector<std::string> args{epmd, "-daemon", "-port", port_text};
@@ -186,10 +180,7 @@ std::error_code ensure_epmd(std::uint16_t port, std::string* message) {
   const int rc = ::posix_spawn(&pid, epmd.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    if (message != nullptr) {
-      *message = "cannot start " + epmd + ": " + std::strerror(rc);
-    }
-    return {rc, std::generic_category()};
+    return failed({rc, std::generic_category()}, "cannot start " + epmd + ": " + std::strerror(rc));
   }
   // `epmd -daemon` forks and its first process exits at once.
   int status = 0;
@@ -202,46 +193,41 @@ std::error_code ensure_epmd(std::uint16_t port, std::string* message) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (message != nullptr) {
-    *message = "started " + epmd + " -daemon -port " + port_text + " but it does not accept";
-  }
-  return std::make_error_code(std::errc::connection_refused);
+  return failed(std::make_error_code(std::errc::connection_refused),
+                "started " + epmd + " -daemon -port " + port_text + " but it does not accept");
 }
 
 namespace detail {
 
-std::error_code register_with_epmd(std::uint16_t epmd_port, std::string_view alive,
-                                   std::uint16_t port, std::chrono::milliseconds timeout, int& fd,
-                                   std::uint32_t& creation, std::string& message) {
+codec::Result<EpmdRegistration, Failure> register_with_epmd(std::uint16_t epmd_port,
+                                                            std::string_view alive,
+                                                            std::uint16_t port,
+                                                            std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  fd = connect_local(epmd_port, deadline);
+  const int fd = connect_local(epmd_port, deadline);
   if (fd < 0) {
     const std::error_code ec(errno, std::generic_category());
-    message = "cannot reach epmd on 127.0.0.1:" + std::to_string(epmd_port) + " (" + ec.message() +
-              "); start it with `epmd -daemon` or let cppnode start it";
-    return ec;
+    return failed(ec, "cannot reach epmd on 127.0.0.1:" + std::to_string(epmd_port) + " (" +
+                          ec.message() + "); start it with `epmd -daemon` or let cppnode start it");
   }
-  std::array<std::uint8_t, 6> reply{};
-  std::string error;
-  std::optional<std::uint32_t> result;
-  if (!write_all(fd, encode_alive2_req(port, alive), deadline) ||
-      !read_exact(fd, reply.data(), 1, deadline)) {
-    error = "epmd did not answer the registration";
-  } else if (const std::size_t need = alive2_response_size(reply[0]);
-             need != 0 && !read_exact(fd, reply.data() + 1, need - 1, deadline)) {
-    error = "epmd's answer to the registration is truncated";
-  } else {
-    result =
-        parse_alive2_response(std::span<const std::uint8_t>(reply.data(), reply.size()), error);
-  }
-  if (!result) {
+  auto assigned = [&]() -> codec::Result<std::uint32_t, std::string> {
+    std::array<std::uint8_t, 6> reply{};
+    if (!write_all(fd, encode_alive2_req(port, alive), deadline) ||
+        !read_exact(fd, reply.data(), 1, deadline)) {
+      return codec::unexpected("epmd did not answer the registration");
+    }
+    if (const std::size_t need = alive2_response_size(reply[0]);
+        need != 0 && !read_exact(fd, reply.data() + 1, need - 1, deadline)) {
+      return codec::unexpected("epmd's answer to the registration is truncated");
+    }
+    return parse_alive2_response(std::span<const std::uint8_t>(reply.data(), reply.size()));
+  }();
+  if (!assigned) {
     ::close(fd);
-    fd = -1;
-    message = "registering '" + std::string(alive) + "' with epmd failed: " + error;
-    return std::make_error_code(std::errc::address_in_use);
+    return failed(std::make_error_code(std::errc::address_in_use),
+                  "registering '" + std::string(alive) + "' with epmd failed: " + assigned.error());
   }
-  creation = *result;
-  return {};
+  return EpmdRegistration{fd, *assigned};
 }
 
 }  // namespace detail

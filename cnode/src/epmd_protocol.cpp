@@ -38,50 +38,45 @@ std::size_t alive2_response_size(std::uint8_t first_byte) noexcept {
   return 0;
 }
 
-std::optional<std::uint32_t> parse_alive2_response(std::span<const std::uint8_t> bytes,
-                                                   std::string& error) {
+codec::Result<std::uint32_t, std::string> parse_alive2_response(
+    std::span<const std::uint8_t> bytes) {
   const std::size_t need = bytes.empty() ? 0 : alive2_response_size(bytes[0]);
   if (need == 0) {
-    error = "epmd answered ALIVE2_REQ with code " +
-            (bytes.empty() ? std::string("<nothing>") : std::to_string(bytes[0])) +
-            " instead of ALIVE2_X_RESP (118) or ALIVE2_RESP (121)";
-    return std::nullopt;
+    return codec::unexpected("epmd answered ALIVE2_REQ with code " +
+                             (bytes.empty() ? std::string("<nothing>") : std::to_string(bytes[0])) +
+                             " instead of ALIVE2_X_RESP (118) or ALIVE2_RESP (121)");
   }
   if (bytes.size() < need) {
-    error = "epmd's ALIVE2 answer is truncated";
-    return std::nullopt;
+    return codec::unexpected("epmd's ALIVE2 answer is truncated");
   }
   if (bytes[1] != 0) {
-    error = "epmd refused the registration (result " + std::to_string(bytes[1]) +
-            "): the name is already in use by another node";
-    return std::nullopt;
+    return codec::unexpected("epmd refused the registration (result " + std::to_string(bytes[1]) +
+                             "): the name is already in use by another node");
   }
   return need == 6 ? get_u32(&bytes[2]) : std::uint32_t{get_u16(&bytes[2])};
 }
 
-std::optional<std::uint16_t> parse_port2_response(std::span<const std::uint8_t> bytes,
-                                                  std::string& error) {
+codec::Result<std::uint16_t, std::string> parse_port2_response(
+    std::span<const std::uint8_t> bytes) {
   if (bytes.size() < 2 || bytes[0] != epmd::port2_resp) {
-    error = bytes.empty() ? "epmd closed the connection without answering PORT_PLEASE2_REQ"
-                          : "epmd answered PORT_PLEASE2_REQ with code " + std::to_string(bytes[0]) +
-                                " instead of PORT2_RESP (119)";
-    return std::nullopt;
+    return codec::unexpected(bytes.empty()
+                                 ? "epmd closed the connection without answering PORT_PLEASE2_REQ"
+                                 : "epmd answered PORT_PLEASE2_REQ with code " +
+                                       std::to_string(bytes[0]) + " instead of PORT2_RESP (119)");
   }
   if (bytes[1] != 0) {
-    error = "the node is not registered with epmd";
-    return std::nullopt;
+    return codec::unexpected("the node is not registered with epmd");
   }
   // 119, 0, PortNo:16, NodeType, Protocol, HighestVersion:16, LowestVersion:16, Nlen:16, ...
   if (bytes.size() < 12) {
-    error = "epmd's PORT2_RESP is truncated";
-    return std::nullopt;
+    return codec::unexpected("epmd's PORT2_RESP is truncated");
   }
   const std::uint16_t highest = get_u16(&bytes[6]);
   const std::uint16_t lowest = get_u16(&bytes[8]);
   if (highest < epmd::dist_version || lowest > epmd::dist_version) {
-    error = "the node speaks distribution versions " + std::to_string(lowest) + ".." +
-            std::to_string(highest) + ", this node needs 6 (OTP 23 or later)";
-    return std::nullopt;
+    return codec::unexpected("the node speaks distribution versions " + std::to_string(lowest) +
+                             ".." + std::to_string(highest) +
+                             ", this node needs 6 (OTP 23 or later)");
   }
   return get_u16(&bytes[2]);
 }

@@ -285,24 +285,23 @@ void Handshake::ask_epmd(const tcp::resolver::results_type& endpoints) {
                 self->fail("epmd request failed: " + ec2.message());
                 return;
               }
-              asio::async_read(self->epmd_socket_, asio::dynamic_buffer(self->epmd_reply_, 1024),
-                               asio::bind_executor(
-                                   self->strand_, [self, addr](const error_code& ec3, std::size_t) {
-                                     if ((ec3 && ec3 != asio::error::eof) || self->aborted_) {
-                                       self->fail("epmd answer failed: " + ec3.message());
-                                       return;
-                                     }
-                                     error_code ignored;
-                                     self->epmd_socket_.close(ignored);
-                                     std::string error;
-                                     auto port =
-                                         detail::parse_port2_response(self->epmd_reply_, error);
-                                     if (!port) {
-                                       self->fail("epmd on " + self->peer_host_ + ": " + error);
-                                       return;
-                                     }
-                                     self->connect_to(tcp::endpoint(addr, *port));
-                                   }));
+              asio::async_read(
+                  self->epmd_socket_, asio::dynamic_buffer(self->epmd_reply_, 1024),
+                  asio::bind_executor(
+                      self->strand_, [self, addr](const error_code& ec3, std::size_t) {
+                        if ((ec3 && ec3 != asio::error::eof) || self->aborted_) {
+                          self->fail("epmd answer failed: " + ec3.message());
+                          return;
+                        }
+                        error_code ignored;
+                        self->epmd_socket_.close(ignored);
+                        auto port = detail::parse_port2_response(self->epmd_reply_);
+                        if (!port) {
+                          self->fail("epmd on " + self->peer_host_ + ": " + port.error());
+                          return;
+                        }
+                        self->connect_to(tcp::endpoint(addr, *port));
+                      }));
             }));
       }));
 }
@@ -330,10 +329,9 @@ void Handshake::send_name() {
 }
 
 void Handshake::on_status(std::span<const std::uint8_t> body) {
-  std::string error;
-  auto status = detail::parse_status(body, error);
+  auto status = detail::parse_status(body);
   if (!status) {
-    fail(error);
+    fail(status.error());
     return;
   }
   auto self = shared_from_this();
@@ -369,10 +367,9 @@ void Handshake::on_status(std::span<const std::uint8_t> body) {
 }
 
 void Handshake::on_challenge(std::span<const std::uint8_t> body) {
-  std::string error;
-  auto challenge = detail::parse_challenge(body, error);
+  auto challenge = detail::parse_challenge(body);
   if (!challenge) {
-    fail(error);
+    fail(challenge.error());
     return;
   }
   if (challenge->name != peer_name_) {
@@ -395,10 +392,9 @@ void Handshake::on_challenge(std::span<const std::uint8_t> body) {
 }
 
 void Handshake::on_challenge_ack(std::span<const std::uint8_t> body) {
-  std::string error;
-  auto digest = detail::parse_challenge_ack(body, error);
+  auto digest = detail::parse_challenge_ack(body);
   if (!digest) {
-    fail(error);
+    fail(digest.error());
     return;
   }
   if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config().cookie),
@@ -412,10 +408,9 @@ void Handshake::on_challenge_ack(std::span<const std::uint8_t> body) {
 // ---- Incoming: name, status, challenge, reply, ack ----
 
 void Handshake::on_name(std::span<const std::uint8_t> body) {
-  std::string error;
-  auto name = detail::parse_send_name(body, error);
+  auto name = detail::parse_send_name(body);
   if (!name) {
-    fail(error);
+    fail(name.error());
     return;
   }
   auto self = shared_from_this();
@@ -473,10 +468,10 @@ void Handshake::on_name(std::span<const std::uint8_t> body) {
     case PendingDecision::alive:
       write(detail::encode_status("alive"), [self] {
         self->read_message([self](std::span<const std::uint8_t> b) {
-          std::string err;
-          auto reply = detail::parse_status(b, err);
+          auto reply = detail::parse_status(b);
           if (!reply || (*reply != "true" && *reply != "false")) {
-            self->fail(reply ? "expected status true or false, got '" + *reply + "'" : err);
+            self->fail(reply ? "expected status true or false, got '" + *reply + "'"
+                             : reply.error());
             return;
           }
           if (*reply == "false") {
@@ -508,10 +503,9 @@ void Handshake::send_challenge() {
 }
 
 void Handshake::on_challenge_reply(std::span<const std::uint8_t> body) {
-  std::string error;
-  auto reply = detail::parse_challenge_reply(body, error);
+  auto reply = detail::parse_challenge_reply(body);
   if (!reply) {
-    fail(error);
+    fail(reply.error());
     return;
   }
   if (!detail::digest_equal(detail::handshake_digest(our_challenge_, node_.config().cookie),

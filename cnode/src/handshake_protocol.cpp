@@ -119,41 +119,36 @@ std::string encode_challenge_ack(const Digest& digest) {
   return with_length(body);
 }
 
-std::optional<NameMessage> parse_send_name(std::span<const std::uint8_t> body, std::string& error) {
+codec::Result<NameMessage, std::string> parse_send_name(std::span<const std::uint8_t> body) {
   // 'N', Flags:64, Creation:32, NameLen:16, Name (extra bytes are ignored, as the spec says).
   if (body.empty() || body[0] != 'N') {
-    error = "expected a send_name 'N' message (OTP 23+ handshake), got " + describe_tag(body);
-    return std::nullopt;
+    return codec::unexpected("expected a send_name 'N' message (OTP 23+ handshake), got " +
+                             describe_tag(body));
   }
   if (body.size() < 15) {
-    error = "send_name message of " + std::to_string(body.size()) +
-            " bytes is shorter than its 15-byte header";
-    return std::nullopt;
+    return codec::unexpected("send_name message of " + std::to_string(body.size()) +
+                             " bytes is shorter than its 15-byte header");
   }
   NameMessage m;
   m.flags = get_u64(&body[1]);
   m.creation = get_u32(&body[9]);
   const std::size_t len = get_u16(&body[13]);
   if (body.size() < 15 + len) {
-    error = "send_name announces a " + std::to_string(len) + "-byte name but carries " +
-            std::to_string(body.size() - 15);
-    return std::nullopt;
+    return codec::unexpected("send_name announces a " + std::to_string(len) +
+                             "-byte name but carries " + std::to_string(body.size() - 15));
   }
   m.name.assign(reinterpret_cast<const char*>(&body[15]), len);
   return m;
 }
 
-std::optional<ChallengeMessage> parse_challenge(std::span<const std::uint8_t> body,
-                                                std::string& error) {
+codec::Result<ChallengeMessage, std::string> parse_challenge(std::span<const std::uint8_t> body) {
   // 'N', Flags:64, Challenge:32, Creation:32, NameLen:16, Name.
   if (body.empty() || body[0] != 'N') {
-    error = "expected a challenge 'N' message, got " + describe_tag(body);
-    return std::nullopt;
+    return codec::unexpected("expected a challenge 'N' message, got " + describe_tag(body));
   }
   if (body.size() < 19) {
-    error = "challenge message of " + std::to_string(body.size()) +
-            " bytes is shorter than its 19-byte header";
-    return std::nullopt;
+    return codec::unexpected("challenge message of " + std::to_string(body.size()) +
+                             " bytes is shorter than its 19-byte header");
   }
   ChallengeMessage m;
   m.flags = get_u64(&body[1]);
@@ -161,38 +156,34 @@ std::optional<ChallengeMessage> parse_challenge(std::span<const std::uint8_t> bo
   m.creation = get_u32(&body[13]);
   const std::size_t len = get_u16(&body[17]);
   if (body.size() < 19 + len) {
-    error = "challenge announces a " + std::to_string(len) + "-byte name but carries " +
-            std::to_string(body.size() - 19);
-    return std::nullopt;
+    return codec::unexpected("challenge announces a " + std::to_string(len) +
+                             "-byte name but carries " + std::to_string(body.size() - 19));
   }
   m.name.assign(reinterpret_cast<const char*>(&body[19]), len);
   return m;
 }
 
-std::optional<ChallengeReply> parse_challenge_reply(std::span<const std::uint8_t> body,
-                                                    std::string& error) {
+codec::Result<ChallengeReply, std::string> parse_challenge_reply(
+    std::span<const std::uint8_t> body) {
   if (body.size() != 21 || body[0] != 'r') {
-    error = "expected a 21-byte challenge_reply 'r' message, got " + describe_tag(body) + " of " +
-            std::to_string(body.size()) + " bytes";
-    return std::nullopt;
+    return codec::unexpected("expected a 21-byte challenge_reply 'r' message, got " +
+                             describe_tag(body) + " of " + std::to_string(body.size()) + " bytes");
   }
   return ChallengeReply{get_u32(&body[1]), body.subspan(5)};
 }
 
-std::optional<std::span<const std::uint8_t>> parse_challenge_ack(std::span<const std::uint8_t> body,
-                                                                 std::string& error) {
+codec::Result<std::span<const std::uint8_t>, std::string> parse_challenge_ack(
+    std::span<const std::uint8_t> body) {
   if (body.size() != 17 || body[0] != 'a') {
-    error = "expected a 17-byte challenge_ack 'a' message, got " + describe_tag(body) + " of " +
-            std::to_string(body.size()) + " bytes";
-    return std::nullopt;
+    return codec::unexpected("expected a 17-byte challenge_ack 'a' message, got " +
+                             describe_tag(body) + " of " + std::to_string(body.size()) + " bytes");
   }
   return body.subspan(1);
 }
 
-std::optional<std::string> parse_status(std::span<const std::uint8_t> body, std::string& error) {
+codec::Result<std::string, std::string> parse_status(std::span<const std::uint8_t> body) {
   if (body.empty() || body[0] != 's') {
-    error = "expected a status 's' message, got " + describe_tag(body);
-    return std::nullopt;
+    return codec::unexpected("expected a status 's' message, got " + describe_tag(body));
   }
   return std::string(reinterpret_cast<const char*>(body.data() + 1), body.size() - 1);
 }

@@ -105,26 +105,22 @@ NodeImpl::~NodeImpl() {
   }
 }
 
-std::error_code NodeImpl::start(std::string* message) {
-  auto fail = [&](std::error_code ec, const std::string& text) {
-    if (message != nullptr) {
-      *message = text;
-    }
+codec::Result<void, Failure> NodeImpl::start() {
+  auto fail = [&](std::error_code ec, std::string text) {
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    return ec;
+    return failed(ec, std::move(text));
   };
   if (started.exchange(true)) {
     return fail(std::make_error_code(std::errc::operation_in_progress), "the node is started");
   }
   if (config.tls) {
-    std::string error;
-    auto server = make_tls_context(*config.tls, true, error);
-    auto client = server ? make_tls_context(*config.tls, false, error) : nullptr;
-    if (!client) {
-      return fail(std::make_error_code(std::errc::invalid_argument), "TLS: " + error);
-    }
-    connections.use_tls(std::move(server), std::move(client));
+    const auto bad_tls = std::make_error_code(std::errc::invalid_argument);
+    auto server_context = make_tls_context(*config.tls, true);
+    if (!server_context) return fail(bad_tls, "TLS: " + server_context.error());
+    auto client_context = make_tls_context(*config.tls, false);
+    if (!client_context) return fail(bad_tls, "TLS: " + client_context.error());
+    connections.use_tls(std::move(*server_context), std::move(*client_context));
   }
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(config.listen_address, ec);
@@ -153,9 +149,8 @@ std::error_code NodeImpl::start(std::string* message) {
   listen_port = acceptor.local_endpoint().port();
 
   if (config.register_with_epmd) {
-    std::string why;
-    if (auto e = register_with_epmd(why)) {
-      return fail(e, why);
+    if (auto registered = register_with_epmd(); !registered) {
+      return fail(registered.error().code, registered.error().message);
     }
   } else {
     creation.store(detail::random_challenge() | 1U);  // any creation but 0 (none)
@@ -181,28 +176,22 @@ std::error_code NodeImpl::start(std::string* message) {
   return {};
 }
 
-std::error_code NodeImpl::register_with_epmd(std::string& why) {
+codec::Result<void, Failure> NodeImpl::register_with_epmd() {
   if (config.start_epmd) {
-    if (auto e = ensure_epmd(config.epmd_port, &why)) {
-      return e;
-    }
+    if (auto running = ensure_epmd(config.epmd_port); !running) return running;
   }
-  int fd = -1;
-  std::uint32_t assigned = 0;
-  if (auto e = detail::register_with_epmd(config.epmd_port, alive, listen_port,
-                                          config.handshake_timeout, fd, assigned, why)) {
-    return e;
-  }
+  auto registration =
+      detail::register_with_epmd(config.epmd_port, alive, listen_port, config.handshake_timeout);
+  if (!registration) return codec::unexpected(std::move(registration).error());
   boost::system::error_code ec;
-  epmd_socket.assign(tcp::v4(), fd, ec);
+  epmd_socket.assign(tcp::v4(), registration->fd, ec);
   if (ec) {
-    ::close(fd);
-    why = "cannot adopt the epmd socket: " + ec.message();
-    return ec;
+    ::close(registration->fd);
+    return failed(ec, "cannot adopt the epmd socket: " + ec.message());
   }
-  creation.store(assigned);
+  creation.store(registration->creation);
   spdlog::info("node {} listening on port {} (epmd port {}, creation {})", config.node_name,
-               listen_port, config.epmd_port, assigned);
+               listen_port, config.epmd_port, registration->creation);
   return {};
 }
 
@@ -392,7 +381,7 @@ struct Node::Impl final : NodeImpl {
 Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>(*this, std::move(config))) {}
 Node::~Node() = default;
 
-std::error_code Node::start(std::string* message) { return impl_->start(message); }
+codec::Result<void, Failure> Node::start() { return impl_->start(); }
 void Node::run() { impl_->run(); }
 void Node::stop() { impl_->stop(); }
 

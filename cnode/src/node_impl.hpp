@@ -82,8 +82,8 @@ struct NodeImpl : PeerHost {
   std::atomic<std::uint64_t> messages_refused{0};
 
   // ---- Lifecycle (node.cpp) ----
-  std::error_code start(std::string* message);
-  std::error_code register_with_epmd(std::string& why);
+  codec::Result<void, Failure> start();
+  codec::Result<void, Failure> register_with_epmd();
   void run();
   /// Switches the calling thread to SCHED_BATCH (NodeConfig::batch_scheduling).
   static void use_batch_scheduling();

@@ -430,13 +430,13 @@ bool Peer::handle_packets() {
 }
 
 bool Peer::handle_packet(std::span<const std::uint8_t> packet) {
+  auto message = detail::parse_control(packet, config_.decode, atom_cache_in_.get());
   std::string error;
-  auto message = detail::parse_control(packet, config_.decode, error, atom_cache_in_.get());
-  if (message) {
+  if (!message) {
+    error = message.error();
+  } else {
     spdlog::trace("from {}: control operation {}", name_.name(), message->op);
-  }
-  if (message && host_.handle_control(shared_from_this(), *message, error)) {
-    return true;
+    if (host_.handle_control(shared_from_this(), *message, error)) return true;
   }
   spdlog::error("closing connection to {}: {}", name_.name(), error);
   do_fail("bad control message: " + error);

@@ -14,9 +14,8 @@
 namespace cppnode::cnode {
 namespace {
 
-std::error_code invalid(std::string* message, std::string text) {
-  if (message != nullptr) *message = std::move(text);
-  return std::make_error_code(std::errc::invalid_argument);
+codec::Unexpected<Failure> invalid(std::string message) {
+  return failed(std::make_error_code(std::errc::invalid_argument), std::move(message));
 }
 
 // erl's rule for the part before '@'.
@@ -27,14 +26,14 @@ bool valid_alive(std::string_view alive) {
   });
 }
 
-std::error_code full_node_name(const StartOptions& o, std::string& full, std::string* message) {
+codec::Result<std::string, Failure> full_node_name(const StartOptions& o) {
+  std::string full;
   if (!o.name.empty()) {
     const auto at = o.name.find('@');
     if (at == std::string::npos || o.name.find_first_of(".:", at) == std::string::npos) {
-      return invalid(message,
-                     "--name needs NAME@HOST with a fully qualified (dotted) host or an IPv6 "
-                     "address, got '" +
-                         o.name + "'");
+      return invalid(
+          "--name needs NAME@HOST with a fully qualified (dotted) host or an IPv6 address, got '" +
+          o.name + "'");
     }
     full = o.name;
   } else {
@@ -43,15 +42,14 @@ std::error_code full_node_name(const StartOptions& o, std::string& full, std::st
     if (at == std::string::npos) {
       full += "@" + short_hostname();
     } else if (full.find('.', at) != std::string::npos) {
-      return invalid(message, "--sname takes a short host without dots, got '" + full + "'");
+      return invalid("--sname takes a short host without dots, got '" + full + "'");
     }
   }
   const std::string alive = full.substr(0, full.find('@'));
   if (!valid_alive(alive)) {
-    return invalid(message,
-                   "node name '" + alive + "' may use only letters, digits, _ and - (at most 255)");
+    return invalid("node name '" + alive + "' may use only letters, digits, _ and - (at most 255)");
   }
-  return {};
+  return full;
 }
 
 }  // namespace
@@ -63,11 +61,12 @@ std::string short_hostname() {
   return host.substr(0, host.find('.'));
 }
 
-std::error_code parse_start_options(int argc, const char* const* argv, StartOptions& options,
-                                    std::string* message) {
+codec::Result<StartOptions, Failure> parse_start_options(int argc, const char* const* argv,
+                                                         StartOptions defaults) {
+  StartOptions options = std::move(defaults);
   for (int i = 1; i < argc; i += 2) {
     const std::string_view flag = argv[i];
-    if (i + 1 == argc) return invalid(message, "option " + std::string(flag) + " needs a value");
+    if (i + 1 == argc) return invalid("option " + std::string(flag) + " needs a value");
     std::string value = argv[i + 1];
     if (flag == "--sname" || flag == "-sname") {
       options.sname = std::move(value);
@@ -78,35 +77,44 @@ std::error_code parse_start_options(int argc, const char* const* argv, StartOpti
     } else if (flag == "--connect") {
       options.connect.push_back(std::move(value));
     } else {
-      return invalid(message, "unknown option " + std::string(flag) +
-                                  " (expected --sname, --name, --cookie or --connect)");
+      return invalid("unknown option " + std::string(flag) +
+                     " (expected --sname, --name, --cookie or --connect)");
     }
   }
-  return {};
+  return options;
 }
 
-std::error_code make_node_config(const StartOptions& options, NodeConfig& config,
-                                 std::string* message, std::string* cookie_file) {
-  if (auto ec = full_node_name(options, config.node_name, message)) return ec;
+codec::Result<NodeSetup, Failure> make_node_config(const StartOptions& options) {
+  NodeSetup setup;
+  auto name = full_node_name(options);
+  if (!name) return codec::unexpected(std::move(name).error());
+  setup.config.node_name = std::move(*name);
   if (options.cookie) {
-    if (options.cookie->empty()) return invalid(message, "the cookie must not be empty");
-    config.cookie = *options.cookie;
-  } else if (auto ec = load_default_cookie(config.cookie, cookie_file, message)) {
-    return ec;
+    if (options.cookie->empty()) return invalid("the cookie must not be empty");
+    setup.config.cookie = *options.cookie;
+  } else {
+    auto cookie = load_default_cookie();
+    if (!cookie) return codec::unexpected(std::move(cookie).error());
+    setup.config.cookie = std::move(cookie->cookie);
+    setup.cookie_file = std::move(cookie->path);
   }
-  if (auto ec = epmd_port_from_env(config.epmd_port, message)) return ec;
-  config.connect = options.connect;
-  config.start_epmd = true;
-  return {};
+  auto epmd_port = epmd_port_from_env();
+  if (!epmd_port) return codec::unexpected(std::move(epmd_port).error());
+  setup.config.epmd_port = *epmd_port;
+  setup.config.connect = options.connect;
+  setup.config.start_epmd = true;
+  return setup;
 }
 
-std::error_code config_from_command_line(int argc, const char* const* argv,
-                                         std::string_view default_sname, NodeConfig& config,
-                                         std::string* message) {
-  StartOptions options;
-  options.sname = default_sname;
-  if (auto ec = parse_start_options(argc, argv, options, message)) return ec;
-  return make_node_config(options, config, message);
+codec::Result<NodeConfig, Failure> config_from_command_line(int argc, const char* const* argv,
+                                                            std::string_view default_sname) {
+  StartOptions defaults;
+  defaults.sname = default_sname;
+  auto options = parse_start_options(argc, argv, std::move(defaults));
+  if (!options) return codec::unexpected(std::move(options).error());
+  auto setup = make_node_config(*options);
+  if (!setup) return codec::unexpected(std::move(setup).error());
+  return std::move(setup->config);
 }
 
 void run_until_signal(Node& node, const std::function<void(int signal)>& on_signal) {

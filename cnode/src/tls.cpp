@@ -8,8 +8,8 @@ namespace cppnode::cnode {
 
 namespace ssl = boost::asio::ssl;
 
-std::unique_ptr<ssl::context> make_tls_context(const TlsConfig& config, bool server,
-                                               std::string& error) {
+codec::Result<std::unique_ptr<ssl::context>, std::string> make_tls_context(const TlsConfig& config,
+                                                                           bool server) {
   auto context =
       std::make_unique<ssl::context>(server ? ssl::context::tls_server : ssl::context::tls_client);
   boost::system::error_code ec;
@@ -19,24 +19,21 @@ std::unique_ptr<ssl::context> make_tls_context(const TlsConfig& config, bool ser
                            ssl::context::no_tlsv1_1,
                        ec);
   auto failed = [&](const std::string& what, const std::string& file) {
-    error = "cannot use " + what + " '" + file + "': " + ec.message();
-    return nullptr;
+    return codec::unexpected("cannot use " + what + " '" + file + "': " + ec.message());
   };
   context->use_certificate_chain_file(config.certfile, ec);
   if (ec) return failed("the certificate file (certfile)", config.certfile);
   context->use_private_key_file(config.keyfile, ssl::context::pem, ec);
   if (ec) return failed("the key file (keyfile)", config.keyfile);
   if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
-    error = "the key in '" + config.keyfile + "' does not belong to the certificate in '" +
-            config.certfile + "'";
-    return nullptr;
+    return codec::unexpected("the key in '" + config.keyfile +
+                             "' does not belong to the certificate in '" + config.certfile + "'");
   }
   if (!config.cacertfile.empty()) {
     context->load_verify_file(config.cacertfile, ec);
     if (ec) return failed("the CA file (cacertfile)", config.cacertfile);
   } else if (config.verify_peer) {
-    error = "verify_peer needs a CA file (cacertfile)";
-    return nullptr;
+    return codec::unexpected("verify_peer needs a CA file (cacertfile)");
   }
   ssl::verify_mode mode = ssl::verify_none;
   if (config.verify_peer) {

@@ -6,13 +6,14 @@
 #include <string>
 
 #include "cppnode/cnode/node.hpp"
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::cnode {
 
 /// The TLS context for one direction of `config` (server: connections we accept; client: those
-/// we open), or null with `error` naming the file and OpenSSL's reason.
-std::unique_ptr<boost::asio::ssl::context> make_tls_context(const TlsConfig& config, bool server,
-                                                            std::string& error);
+/// we open), or why not, naming the file and OpenSSL's reason.
+codec::Result<std::unique_ptr<boost::asio::ssl::context>, std::string> make_tls_context(
+    const TlsConfig& config, bool server);
 
 /// Why a TLS handshake failed, for the log: OpenSSL's reason and, when the peer's certificate
 /// was refused, the verification's (`certificate has expired`, ...).

@@ -305,12 +305,12 @@ void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creat
 Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
                            const DecodeOptions& options) {
   if (offset >= bytes.size()) {
-    return Error{make_error_code(errc::truncated), offset,
-                 "expected the version byte 131, got end of input"};
+    return unexpected(Error{make_error_code(errc::truncated), offset,
+                            "expected the version byte 131, got end of input"});
   }
   if (bytes[offset] != detail::tag::version) {
-    return Error{make_error_code(errc::bad_version), offset,
-                 "expected the version byte 131, got " + std::to_string(bytes[offset])};
+    return unexpected(Error{make_error_code(errc::bad_version), offset,
+                            "expected the version byte 131, got " + std::to_string(bytes[offset])});
   }
   const std::uint8_t* begin = bytes.data();
   detail::Decoder d(begin + offset + 1, begin + bytes.size(), options, {});
@@ -320,7 +320,7 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
     Error e = d.take_error();
     // Offsets inside compressed data count from its start; others from the input's.
     if (e.message.rfind("in compressed data: ", 0) != 0) e.offset += offset + 1;
-    return e;
+    return unexpected(std::move(e));
   }
   offset += 1 + d.position();
   return out;
@@ -329,7 +329,8 @@ Result<Term> decode_prefix(std::span<const std::uint8_t> bytes, std::size_t& off
 Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std::size_t& offset,
                                        const DecodeOptions& options) {
   if (offset >= bytes.size()) {
-    return Error{make_error_code(errc::truncated), offset, "expected a term, got end of input"};
+    return unexpected(
+        Error{make_error_code(errc::truncated), offset, "expected a term, got end of input"});
   }
   const std::uint8_t* begin = bytes.data();
   detail::Decoder d(begin + offset, begin + bytes.size(), options, {});
@@ -337,7 +338,7 @@ Result<Term> decode_unversioned_prefix(std::span<const std::uint8_t> bytes, std:
   if (!d.term(out, 0)) {
     Error e = d.take_error();
     e.offset += offset;
-    return e;
+    return unexpected(std::move(e));
   }
   offset += d.position();
   return out;
@@ -352,9 +353,9 @@ Result<Term> decode_whole(std::span<const std::uint8_t> bytes, const DecodeOptio
   std::size_t offset = 0;
   auto r = prefix(bytes, offset, options);
   if (r && offset != bytes.size()) {
-    return Error{make_error_code(errc::trailing_bytes), offset,
-                 "expected the end of input after the term, got " +
-                     std::to_string(bytes.size() - offset) + " more bytes"};
+    return unexpected(Error{make_error_code(errc::trailing_bytes), offset,
+                            "expected the end of input after the term, got " +
+                                std::to_string(bytes.size() - offset) + " more bytes"});
   }
   return r;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cppnode/codec/error.hpp"
 
-#include <stdexcept>
 #include <string>
 
 namespace cppnode::codec {
@@ -49,7 +48,5 @@ const std::error_category& codec_category() noexcept {
 }
 
 std::string Error::what() const { return "offset " + std::to_string(offset) + ": " + message; }
-
-void throw_error(const Error& e) { throw std::runtime_error(e.what()); }
 
 }  // namespace cppnode::codec

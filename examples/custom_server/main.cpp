@@ -71,13 +71,10 @@ int fail(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cppnode::cnode::NodeConfig config;
-  std::string error;
-  if (cppnode::cnode::config_from_command_line(argc, argv, "leaderboard", config, &error)) {
-    return fail(error);
-  }
-  cppnode::cnode::Node node(std::move(config));
-  if (node.start(&error)) return fail(error);
+  auto config = cppnode::cnode::config_from_command_line(argc, argv, "leaderboard");
+  if (!config) return fail(config.error().message);
+  cppnode::cnode::Node node(std::move(*config));
+  if (auto started = node.start(); !started) return fail(started.error().message);
   if (!cppnode::servers::start(node, std::make_unique<Leaderboard>(),
                                {.local_name = "leaderboard"_a, .global_name = "leaderboard"_a})) {
     return fail("the leaderboard did not start");

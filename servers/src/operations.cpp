@@ -72,9 +72,9 @@ Term node_stats(const cnode::Node& node, std::size_t top) {
 
 std::unique_ptr<GenServer> make_stats_server() { return std::make_unique<StatsServer>(); }
 
-Supervisor::StartResult start_operations(cnode::Node& node,
-                                         const std::shared_ptr<const RpcFunctions>& functions,
-                                         std::function<void(const Term& reason)> on_give_up) {
+codec::Result<std::shared_ptr<Supervisor>, Term> start_operations(
+    cnode::Node& node, const std::shared_ptr<const RpcFunctions>& functions,
+    std::function<void(const Term& reason)> on_give_up) {
   std::vector<ChildSpec> children;
   children.push_back(ChildSpec{"rex"_a, [functions] { return make_rex(functions); },
                                Restart::permanent, "rex"_a, std::nullopt});

@@ -78,7 +78,7 @@ void ServerProcess::post_self(F&& f) {
 
 // ---- Start ----
 
-Started ServerProcess::start() {
+codec::Result<codec::Pid, Term> ServerProcess::start() {
   // Opens the gate on every way out, so that on_start sees init's outcome.
   struct OpenGate {
     std::atomic<bool>& init_done;
@@ -93,8 +93,8 @@ Started ServerProcess::start() {
   if (options_.local_name && !node().register_name(*options_.local_name, pid)) {
     const auto holder = node().whereis(*options_.local_name);
     init_exit_ = std::make_unique<Term>("normal"_a);
-    return {std::nullopt,
-            codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a))};
+    return codec::unexpected(
+        codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a)));
   }
   std::optional<InitResult> result;
   try {
@@ -103,16 +103,16 @@ Started ServerProcess::start() {
     Term reason = exception_reason(std::current_exception(), server_->module(), "init"_a, {});
     spdlog::error("GenServer {} failed to start: {}", display_name(), codec::to_string(reason));
     init_exit_ = std::make_unique<Term>(reason);
-    return {std::nullopt, std::move(reason)};
+    return codec::unexpected(std::move(reason));
   }
   Outcome& o = result->outcome();
   switch (o.action) {
     case Action::stop:
       init_exit_ = std::make_unique<Term>(o.reason);
-      return {std::nullopt, std::move(o.reason)};
+      return codec::unexpected(std::move(o.reason));
     case Action::ignore:
       init_exit_ = std::make_unique<Term>("normal"_a);
-      return {std::nullopt, Term("ignore"_a)};
+      return codec::unexpected(Term("ignore"_a));
     default:
       break;
   }
@@ -122,7 +122,7 @@ Started ServerProcess::start() {
     options_.registry->set(*options_.global_name, pid);
     global_registered_ = true;
   }
-  return {pid, Term()};
+  return pid;
 }
 
 void ServerProcess::on_start() {

@@ -29,7 +29,7 @@ class ServerProcess final : public cnode::Process {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   /// See servers::start.
-  Started start();
+  codec::Result<codec::Pid, codec::Term> start();
 
   void send(const Dest& dest, codec::Term message);
   void call(const Dest& dest, codec::Term request, std::chrono::milliseconds timeout,

@@ -7,7 +7,8 @@
 
 namespace cppnode::servers {
 
-Started start(cnode::Node& node, std::unique_ptr<GenServer> server, StartOptions options) {
+codec::Result<codec::Pid, codec::Term> start(cnode::Node& node, std::unique_ptr<GenServer> server,
+                                             StartOptions options) {
   if (!server) throw std::invalid_argument("servers::start: expected a server, got null");
   auto process =
       std::make_shared<detail::ServerProcess>(node, std::move(server), std::move(options));

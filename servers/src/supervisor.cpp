@@ -28,8 +28,9 @@ Supervisor::Supervisor(cnode::Node& node, std::vector<ChildSpec> children,
   for (auto& spec : children) children_.push_back(Child{std::move(spec), Atom(), std::nullopt});
 }
 
-Supervisor::StartResult Supervisor::start(cnode::Node& node, std::vector<ChildSpec> children,
-                                          SupervisorOptions options) {
+codec::Result<std::shared_ptr<Supervisor>, Term> Supervisor::start(cnode::Node& node,
+                                                                   std::vector<ChildSpec> children,
+                                                                   SupervisorOptions options) {
   const bool needs_registry = std::any_of(children.begin(), children.end(), [](const ChildSpec& c) {
     return c.global_name.has_value();
   });
@@ -40,8 +41,8 @@ Supervisor::StartResult Supervisor::start(cnode::Node& node, std::vector<ChildSp
   if (sup->options_.local_name && !node.register_name(*sup->options_.local_name, pid)) {
     const auto holder = node.whereis(*sup->options_.local_name);
     sup->start_failure_ = Term("normal"_a);
-    return {nullptr,
-            codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a))};
+    return codec::unexpected(
+        codec::tuple("already_started"_a, holder ? Term(*holder) : Term("undefined"_a)));
   }
   for (auto& child : sup->children_) {
     Term error = sup->start_child(child);
@@ -49,11 +50,11 @@ Supervisor::StartResult Supervisor::start(cnode::Node& node, std::vector<ChildSp
       sup->shut_down_children();
       sup->start_failure_ =
           codec::tuple("shutdown"_a, codec::tuple("failed_to_start_child"_a, child.spec.id, error));
-      return {nullptr, *sup->start_failure_};
+      return codec::unexpected(*sup->start_failure_);
     }
   }
   sup->publish();
-  return {sup, Term()};
+  return sup;
 }
 
 void Supervisor::on_start() {
@@ -72,9 +73,14 @@ Term Supervisor::start_child(Child& child) {
   child.module = server->module();
   StartOptions options{child.spec.local_name, child.spec.global_name, options_.registry, self(),
                        child.spec.mailbox_limit};
-  Started started;
   try {
-    started = servers::start(node(), std::move(server), std::move(options));
+    auto started = servers::start(node(), std::move(server), std::move(options));
+    if (started) {
+      child.pid = *started;
+      return Term();
+    }
+    if (started.error().is_atom("ignore")) return Term();  // as OTP: not running, not an error
+    return std::move(started).error();
   } catch (const std::invalid_argument& e) {
     return codec::tuple("cpp_exception"_a, codec::binary(e.what()));
   } catch (const std::logic_error&) {
@@ -82,12 +88,6 @@ Term Supervisor::start_child(Child& child) {
     node_stopping_ = true;
     return Term("node_stopping"_a);
   }
-  if (started) {
-    child.pid = started.pid;
-    return Term();
-  }
-  if (started.reason.is_atom("ignore")) return Term();  // as OTP: not running, not an error
-  return started.reason;
 }
 
 std::optional<codec::Pid> Supervisor::child_pid(Atom id) const {

@@ -31,33 +31,28 @@ class CookieFile : public ::testing::Test {
 };
 
 TEST_F(CookieFile, ReadsLikeErl) {
-  std::string cookie;
-  std::string message;
-  EXPECT_FALSE(read_cookie_file(write("a", "SECRET\n", 0400), cookie, &message)) << message;
-  EXPECT_EQ(cookie, "SECRET");
-  EXPECT_FALSE(read_cookie_file(write("b", "with space \r\n \n", 0600), cookie, &message));
-  EXPECT_EQ(cookie, "with space ");
+  EXPECT_EQ(read_cookie_file(write("a", "SECRET\n", 0400)).value(), "SECRET");
+  EXPECT_EQ(read_cookie_file(write("b", "with space \r\n \n", 0600)).value(), "with space ");
 }
 
 TEST_F(CookieFile, RefusesFilesOthersCanRead) {
-  std::string cookie = "unchanged";
-  std::string message;
-  const auto path = write("c", "SECRET", 0644);
-  EXPECT_EQ(read_cookie_file(path, cookie, &message), std::errc::permission_denied);
-  EXPECT_NE(message.find("owner only"), std::string::npos) << message;
-  EXPECT_EQ(message.find("SECRET"), std::string::npos);
-  EXPECT_EQ(cookie, "unchanged");
+  const auto cookie = read_cookie_file(write("c", "SECRET", 0644));
+  ASSERT_FALSE(cookie);
+  EXPECT_EQ(cookie.error().code, std::errc::permission_denied);
+  EXPECT_NE(cookie.error().message.find("owner only"), std::string::npos) << cookie.error().message;
+  EXPECT_EQ(cookie.error().message.find("SECRET"), std::string::npos);
 }
 
 TEST_F(CookieFile, RefusesBadContent) {
-  std::string cookie;
-  std::string message;
-  EXPECT_TRUE(read_cookie_file(write("d", "", 0400), cookie, &message));
-  EXPECT_NE(message.find("empty"), std::string::npos) << message;
-  EXPECT_TRUE(read_cookie_file(write("e", "AB\nCD", 0400), cookie, &message));
-  EXPECT_NE(message.find("bad characters"), std::string::npos) << message;
-  EXPECT_EQ(read_cookie_file((dir / "missing").string(), cookie, &message),
-            std::errc::no_such_file_or_directory);
+  const auto message_for = [](const codec::Result<std::string, Failure>& cookie) {
+    return cookie ? "read " + *cookie : cookie.error().message;
+  };
+  EXPECT_NE(message_for(read_cookie_file(write("d", "", 0400))).find("empty"), std::string::npos);
+  EXPECT_NE(message_for(read_cookie_file(write("e", "AB\nCD", 0400))).find("bad characters"),
+            std::string::npos);
+  const auto missing = read_cookie_file((dir / "missing").string());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, std::errc::no_such_file_or_directory);
 }
 
 TEST_F(CookieFile, DefaultCookieIsCreatedLikeErlDoes) {
@@ -65,19 +60,17 @@ TEST_F(CookieFile, DefaultCookieIsCreatedLikeErlDoes) {
   const std::string saved = old_home != nullptr ? old_home : "";
   ::setenv("HOME", dir.c_str(), 1);
   ::setenv("XDG_CONFIG_HOME", (dir / "xdg").c_str(), 1);
-  std::string cookie;
-  std::string path;
-  std::string message;
-  EXPECT_FALSE(load_default_cookie(cookie, &path, &message)) << message;
-  EXPECT_EQ(path, (dir / ".erlang.cookie").string());
-  EXPECT_EQ(cookie.size(), 20U);
-  for (char c : cookie) EXPECT_TRUE(c >= 'A' && c <= 'Z');
+  const auto made = load_default_cookie();
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->path, (dir / ".erlang.cookie").string());
+  EXPECT_EQ(made->cookie.size(), 20U);
+  for (char c : made->cookie) EXPECT_TRUE(c >= 'A' && c <= 'Z');
   struct stat st {};
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  ASSERT_EQ(::stat(made->path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0400U);
-  std::string again;
-  EXPECT_FALSE(load_default_cookie(again, &path, &message));
-  EXPECT_EQ(again, cookie);
+  const auto again = load_default_cookie();
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->cookie, made->cookie);
   ::setenv("HOME", saved.c_str(), 1);
   ::unsetenv("XDG_CONFIG_HOME");
 }

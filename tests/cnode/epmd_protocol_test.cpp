@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "fails_with.hpp"
+
 namespace cppnode::cnode::detail {
 namespace {
 
@@ -22,29 +24,24 @@ TEST(EpmdProtocol, PortPlease2RequestLayout) {
 }
 
 TEST(EpmdProtocol, Alive2Responses) {
-  std::string error;
-  EXPECT_EQ(parse_alive2_response(std::vector<std::uint8_t>{118, 0, 0x6b, 4, 0x44, 0xc0}, error),
+  EXPECT_EQ(parse_alive2_response(std::vector<std::uint8_t>{118, 0, 0x6b, 4, 0x44, 0xc0}).value(),
             0x6b0444c0U);
-  EXPECT_EQ(parse_alive2_response(std::vector<std::uint8_t>{121, 0, 0, 3}, error), 3U);
-  EXPECT_FALSE(parse_alive2_response(std::vector<std::uint8_t>{118, 1, 0, 0, 0, 0}, error));
-  EXPECT_NE(error.find("already in use"), std::string::npos) << error;
-  EXPECT_FALSE(parse_alive2_response(std::vector<std::uint8_t>{99}, error));
-  EXPECT_NE(error.find("code 99"), std::string::npos) << error;
+  EXPECT_EQ(parse_alive2_response(std::vector<std::uint8_t>{121, 0, 0, 3}).value(), 3U);
+  EXPECT_TRUE(fails_with(parse_alive2_response(std::vector<std::uint8_t>{118, 1, 0, 0, 0, 0}),
+                         "already in use"));
+  EXPECT_TRUE(fails_with(parse_alive2_response(std::vector<std::uint8_t>{99}), "code 99"));
   EXPECT_EQ(alive2_response_size(118), 6U);
   EXPECT_EQ(alive2_response_size(5), 0U);
 }
 
 TEST(EpmdProtocol, Port2Responses) {
-  std::string error;
   const std::vector<std::uint8_t> ok{119, 0, 0x9c, 0x40, 77, 0, 0, 6, 0, 5, 0, 1, 'x', 0, 0};
-  EXPECT_EQ(parse_port2_response(ok, error), 0x9c40);
-  EXPECT_FALSE(parse_port2_response(std::vector<std::uint8_t>{119, 1}, error));
-  EXPECT_NE(error.find("not registered"), std::string::npos) << error;
-  EXPECT_FALSE(parse_port2_response({}, error));
-  EXPECT_NE(error.find("closed"), std::string::npos) << error;
+  EXPECT_EQ(parse_port2_response(ok).value(), 0x9c40);
+  EXPECT_TRUE(
+      fails_with(parse_port2_response(std::vector<std::uint8_t>{119, 1}), "not registered"));
+  EXPECT_TRUE(fails_with(parse_port2_response({}), "closed"));
   const std::vector<std::uint8_t> old{119, 0, 0x9c, 0x40, 77, 0, 0, 5, 0, 5, 0, 1, 'x', 0, 0};
-  EXPECT_FALSE(parse_port2_response(old, error));
-  EXPECT_NE(error.find("5..5"), std::string::npos) << error;
+  EXPECT_TRUE(fails_with(parse_port2_response(old), "5..5"));
 }
 
 }  // namespace

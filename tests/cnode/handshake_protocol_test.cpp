@@ -5,6 +5,7 @@
 
 #include "cppnode/cnode/detail/dist_flags.hpp"
 #include "cppnode/cnode/detail/framing.hpp"
+#include "fails_with.hpp"
 
 namespace cppnode::cnode::detail {
 namespace {
@@ -36,9 +37,8 @@ TEST(HandshakeDigest, ConstantTimeCompare) {
 
 TEST(HandshakeMessages, SendNameRoundTrip) {
   const auto body = body_of(encode_send_name(dflag::ours, 0xabcdef01, "a@b"));
-  std::string error;
-  auto m = parse_send_name(body, error);
-  ASSERT_TRUE(m) << error;
+  auto m = parse_send_name(body);
+  ASSERT_TRUE(m) << m.error();
   EXPECT_EQ(m->flags, dflag::ours);
   EXPECT_EQ(m->creation, 0xabcdef01U);
   EXPECT_EQ(m->name, "a@b");
@@ -46,9 +46,8 @@ TEST(HandshakeMessages, SendNameRoundTrip) {
 
 TEST(HandshakeMessages, ChallengeRoundTrip) {
   const auto body = body_of(encode_challenge(dflag::ours, 42, 7, "node@host"));
-  std::string error;
-  auto m = parse_challenge(body, error);
-  ASSERT_TRUE(m) << error;
+  auto m = parse_challenge(body);
+  ASSERT_TRUE(m) << m.error();
   EXPECT_EQ(m->challenge, 42U);
   EXPECT_EQ(m->creation, 7U);
   EXPECT_EQ(m->name, "node@host");
@@ -57,38 +56,32 @@ TEST(HandshakeMessages, ChallengeRoundTrip) {
 
 TEST(HandshakeMessages, ReplyAckAndStatus) {
   const Digest d = handshake_digest(1, "c");
-  std::string error;
   auto reply_body = body_of(encode_challenge_reply(99, d));
-  auto reply = parse_challenge_reply(reply_body, error);
-  ASSERT_TRUE(reply) << error;
+  auto reply = parse_challenge_reply(reply_body);
+  ASSERT_TRUE(reply) << reply.error();
   EXPECT_EQ(reply->challenge, 99U);
   EXPECT_TRUE(digest_equal(d, reply->digest));
   auto ack_body = body_of(encode_challenge_ack(d));
-  auto ack = parse_challenge_ack(ack_body, error);
-  ASSERT_TRUE(ack) << error;
+  auto ack = parse_challenge_ack(ack_body);
+  ASSERT_TRUE(ack) << ack.error();
   EXPECT_TRUE(digest_equal(d, *ack));
   auto status_body = body_of(encode_status("ok_simultaneous"));
-  EXPECT_EQ(parse_status(status_body, error), "ok_simultaneous");
+  EXPECT_EQ(parse_status(status_body).value(), "ok_simultaneous");
 }
 
 TEST(HandshakeMessages, BadInputIsAnErrorNamingWhatCame) {
-  std::string error;
   const std::vector<std::uint8_t> old_name{'n', 0, 5, 0, 0, 0, 0, 'a', '@', 'b'};
-  EXPECT_FALSE(parse_send_name(old_name, error));
-  EXPECT_NE(error.find("'n'"), std::string::npos) << error;
+  EXPECT_TRUE(fails_with(parse_send_name(old_name), "'n'"));
   const std::vector<std::uint8_t> truncated{'N', 0, 0, 0};
-  EXPECT_FALSE(parse_send_name(truncated, error));
-  EXPECT_NE(error.find("shorter"), std::string::npos) << error;
+  EXPECT_TRUE(fails_with(parse_send_name(truncated), "shorter"));
   auto body = body_of(encode_send_name(0, 0, "abc@def"));
   body.pop_back();
-  EXPECT_FALSE(parse_send_name(body, error));
-  EXPECT_NE(error.find("7-byte name"), std::string::npos) << error;
+  EXPECT_TRUE(fails_with(parse_send_name(body), "7-byte name"));
   const std::vector<std::uint8_t> short_reply{'r', 0, 0, 0, 1};
-  EXPECT_FALSE(parse_challenge_reply(short_reply, error));
+  EXPECT_TRUE(fails_with(parse_challenge_reply(short_reply), "of 5 bytes"));
   const std::vector<std::uint8_t> binary{0x01};
-  EXPECT_FALSE(parse_status(binary, error));
-  EXPECT_NE(error.find("byte 1"), std::string::npos) << error;
-  EXPECT_FALSE(parse_challenge_ack({}, error));
+  EXPECT_TRUE(fails_with(parse_status(binary), "byte 1"));
+  EXPECT_TRUE(fails_with(parse_challenge_ack({}), "an empty message"));
 }
 
 TEST(HandshakeMessages, NodeNames) {

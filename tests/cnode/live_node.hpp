@@ -57,9 +57,8 @@ class LiveNode {
     if (const char* level = std::getenv("CPPNODE_TEST_LOG")) {
       spdlog::set_level(spdlog::level::from_str(level));
     }
-    std::string message;
-    if (auto ec = node_.start(&message)) {
-      throw std::runtime_error("cppnode did not start: " + message);
+    if (auto started = node_.start(); !started) {
+      throw std::runtime_error("cppnode did not start: " + started.error().message);
     }
     thread_ = std::thread([this] { node_.run(); });
   }

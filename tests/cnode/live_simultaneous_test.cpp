@@ -27,9 +27,8 @@ class Simultaneous : public ::testing::Test {
     EXPECT_TRUE(out);
     if (out) {
       auto name = out->read_handshake_message();
-      std::string error;
-      const auto parsed = detail::parse_send_name(name, error);
-      EXPECT_TRUE(parsed) << error;
+      const auto parsed = detail::parse_send_name(name);
+      EXPECT_TRUE(parsed) << parsed.error();
       if (parsed) out->node_flags = parsed->flags;  // what the node's packets will follow
     }
     return out;
@@ -41,9 +40,8 @@ class Simultaneous : public ::testing::Test {
     const std::uint32_t challenge = 777;
     conn.send(detail::encode_challenge(detail::dflag::ours, challenge, 1, self_name));
     auto body = conn.read_handshake_message();
-    std::string error;
-    auto reply = detail::parse_challenge_reply(body, error);
-    ASSERT_TRUE(reply) << error;
+    auto reply = detail::parse_challenge_reply(body);
+    ASSERT_TRUE(reply) << reply.error();
     ASSERT_TRUE(detail::digest_equal(detail::handshake_digest(challenge, "cppnode_test_cookie"),
                                      reply->digest));
     conn.send(detail::encode_challenge_ack(
@@ -132,8 +130,7 @@ TEST_F(Simultaneous, AttemptSupersededWhileItsAnswerIsInFlightStops) {
     if (answer == "ok") {
       // If the attempt got as far as its challenge reply, complete it: it must still not win.
       auto body = c.out->read_handshake_message();
-      std::string error;
-      if (auto reply = detail::parse_challenge_reply(body, error)) {
+      if (auto reply = detail::parse_challenge_reply(body)) {
         c.out->send(detail::encode_challenge_ack(
             detail::handshake_digest(reply->challenge, "cppnode_test_cookie")));
       }

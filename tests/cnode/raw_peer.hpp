@@ -92,16 +92,14 @@ class RawPeer {
   std::string read_status() {
     auto body = read_message();
     if (body.empty()) return "closed";
-    std::string error;
-    auto status = detail::parse_status(body, error);
-    return status.value_or(error);
+    auto status = detail::parse_status(body);
+    return status ? *status : status.error();
   }
   /// After an ok status: challenge, reply, ack. "" on success.
   std::string finish_handshake(const std::string& cookie, const std::string& expected_node) {
-    std::string error;
     auto body = read_message();
-    auto challenge = detail::parse_challenge(body, error);
-    if (!challenge) return body.empty() ? "closed" : error;
+    auto challenge = detail::parse_challenge(body);
+    if (!challenge) return body.empty() ? "closed" : challenge.error();
     if (challenge->name != expected_node) return "unexpected node " + challenge->name;
     node_flags = challenge->flags;
     const std::uint32_t mine = 12345;
@@ -109,8 +107,8 @@ class RawPeer {
                                         detail::handshake_digest(challenge->challenge, cookie)));
     body = read_message();
     if (body.empty()) return "closed";
-    auto ack = detail::parse_challenge_ack(body, error);
-    if (!ack) return error;
+    auto ack = detail::parse_challenge_ack(body);
+    if (!ack) return ack.error();
     if (!detail::digest_equal(detail::handshake_digest(mine, cookie), *ack)) return "bad ack";
     return "";
   }
@@ -129,12 +127,10 @@ class RawPeer {
       std::vector<std::uint8_t> body(detail::get_u32(header));
       if (body.empty()) continue;
       if (!read_exact(body.data(), body.size())) return std::nullopt;
-      std::string error;
       last_packet_start = body[0];
-      auto m =
-          detail::parse_control_full(body, {}, error, atom_cache() ? cache_in_.get() : nullptr);
-      if (!m) throw std::runtime_error("RawPeer: bad packet from the node: " + error);
-      return m;
+      auto m = detail::parse_control_full(body, {}, atom_cache() ? cache_in_.get() : nullptr);
+      if (!m) throw std::runtime_error("RawPeer: bad packet from the node: " + m.error());
+      return std::move(*m);
     }
   }
 

@@ -42,32 +42,29 @@ TEST(Startup, ACommandLineAsErlWritesIt) {
   const std::array<const char*, 9> argv{"prog",      "-sname",  "board",     "-setcookie", "c1",
                                         "--connect", "a@host1", "--connect", "b@host2"};
   EpmdPortEnv port("4400");
-  NodeConfig config;
-  std::string message;
-  ASSERT_FALSE(config_from_command_line(static_cast<int>(argv.size()), argv.data(), "unused",
-                                        config, &message))
-      << message;
-  EXPECT_EQ(config.node_name, "board@" + short_hostname());
-  EXPECT_EQ(config.cookie, "c1");
-  EXPECT_EQ(config.connect, (std::vector<std::string>{"a@host1", "b@host2"}));
-  EXPECT_EQ(config.epmd_port, 4400);
-  EXPECT_TRUE(config.start_epmd);
+  const auto config =
+      config_from_command_line(static_cast<int>(argv.size()), argv.data(), "unused");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->node_name, "board@" + short_hostname());
+  EXPECT_EQ(config->cookie, "c1");
+  EXPECT_EQ(config->connect, (std::vector<std::string>{"a@host1", "b@host2"}));
+  EXPECT_EQ(config->epmd_port, 4400);
+  EXPECT_TRUE(config->start_epmd);
 }
 
 TEST(Startup, TheDefaultNameAndLongNames) {
   EpmdPortEnv port(nullptr);
   const std::array<const char*, 3> bare{"prog", "--cookie", "c"};
-  NodeConfig config;
-  ASSERT_FALSE(
-      config_from_command_line(static_cast<int>(bare.size()), bare.data(), "board", config));
-  EXPECT_EQ(config.node_name, "board@" + short_hostname());
-  EXPECT_EQ(config.epmd_port, 4369);
+  const auto config = config_from_command_line(static_cast<int>(bare.size()), bare.data(), "board");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->node_name, "board@" + short_hostname());
+  EXPECT_EQ(config->epmd_port, 4369);
   for (const char* name : {"n@example.com", "n@::1", "n@10.0.0.1"}) {
     const std::array<const char*, 5> argv{"prog", "--name", name, "--cookie", "c"};
-    ASSERT_FALSE(
-        config_from_command_line(static_cast<int>(argv.size()), argv.data(), "board", config))
-        << name;
-    EXPECT_EQ(config.node_name, name);
+    const auto named =
+        config_from_command_line(static_cast<int>(argv.size()), argv.data(), "board");
+    ASSERT_TRUE(named) << name << ": " << named.error().message;
+    EXPECT_EQ(named->node_name, name);
   }
   EXPECT_FALSE(short_hostname().empty());
   EXPECT_EQ(short_hostname().find('.'), std::string::npos);
@@ -76,12 +73,11 @@ TEST(Startup, TheDefaultNameAndLongNames) {
 TEST(Startup, MistakesAreNamed) {
   const auto error_for = [](std::vector<const char*> argv) {
     argv.insert(argv.begin(), "prog");
-    NodeConfig config;
-    std::string message;
-    const auto ec = config_from_command_line(static_cast<int>(argv.size()), argv.data(), "board",
-                                             config, &message);
-    EXPECT_EQ(ec, std::errc::invalid_argument) << message;
-    return message;
+    const auto config =
+        config_from_command_line(static_cast<int>(argv.size()), argv.data(), "board");
+    if (config) return std::string("no error");
+    EXPECT_EQ(config.error().code, std::errc::invalid_argument) << config.error().message;
+    return config.error().message;
   };
   EXPECT_EQ(error_for({"--verbose", "yes"}),
             "unknown option --verbose (expected --sname, --name, --cookie or --connect)");
@@ -105,8 +101,8 @@ TEST(Startup, ASignalEndsTheRun) {
   config.listen_address = "127.0.0.1";
   config.register_with_epmd = false;
   Node node(config);
-  std::string message;
-  ASSERT_FALSE(node.start(&message)) << message;
+  const auto started = node.start();
+  ASSERT_TRUE(started) << started.error().message;
   int seen = 0;
   // Raised from inside the run, once the signal set is in place.
   boost::asio::post(node.io(), [] { std::raise(SIGTERM); });

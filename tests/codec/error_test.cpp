@@ -29,7 +29,7 @@ TEST(Result, HoldsValueOrError) {
   EXPECT_TRUE(ok);
   EXPECT_EQ(ok.value(), 5);
   EXPECT_EQ(*ok, 5);
-  Result<int> bad(Error{errc::bad_value, 3, "expected x, got y"});
+  Result<int> bad(unexpected(Error{errc::bad_value, 3, "expected x, got y"}));
   EXPECT_FALSE(bad);
   EXPECT_EQ(bad.error().offset, 3u);
   try {
@@ -37,6 +37,34 @@ TEST(Result, HoldsValueOrError) {
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "offset 3: expected x, got y");
+  }
+}
+
+TEST(Result, TellsAValueFromAnErrorOfTheSameType) {
+  auto parse = [](bool ok) -> Result<std::string, std::string> {
+    if (ok) return std::string("value");
+    return unexpected("expected ok, got false");
+  };
+  EXPECT_EQ(parse(true).value(), "value");
+  const auto bad = parse(false);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error(), "expected ok, got false");
+  EXPECT_EQ(bad.value_or("fallback"), "fallback");
+  EXPECT_THROW((void)bad.value(), BadResultAccess);
+}
+
+TEST(Result, OfVoidHoldsOnlyAnError) {
+  const Result<void, std::string> ok;
+  EXPECT_TRUE(ok);
+  EXPECT_NO_THROW(ok.value());
+  const Result<void, std::string> bad = unexpected(std::string("no epmd"));
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error(), "no epmd");
+  try {
+    bad.value();
+    FAIL();
+  } catch (const BadResultAccess& e) {
+    EXPECT_STREQ(e.what(), "no epmd");
   }
 }
 

@@ -112,10 +112,11 @@ void check_roundtrip(const detail::ControlMessage& m, const codec::DecodeOptions
   for (const std::string& out : reencode(m, caches != nullptr ? &caches->out : nullptr)) {
     const auto bytes = codec::as_bytes(out);
     FUZZ_CHECK(bytes.size() >= 4 && detail::get_u32(bytes.data()) == bytes.size() - 4);
-    std::string error;
-    auto back = detail::parse_control_full(bytes.subspan(4), options, error,
+    auto back = detail::parse_control_full(bytes.subspan(4), options,
                                            caches != nullptr ? &caches->in : nullptr);
-    if (!back) std::fprintf(stderr, "re-encoded message does not parse: %s\n", error.c_str());
+    if (!back) {
+      std::fprintf(stderr, "re-encoded message does not parse: %s\n", back.error().c_str());
+    }
     FUZZ_CHECK(back.has_value());
     FUZZ_CHECK(back->operation == m.operation);
     FUZZ_CHECK(back->payload == m.payload);
@@ -157,10 +158,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       if (packet.empty()) continue;  // a tick
       FUZZ_CHECK(packet.size() <= max_packet);
-      std::string error;
-      auto message = detail::parse_control(packet, options, error, cache.get());
+      auto message = detail::parse_control(packet, options, cache.get());
       if (!message) {
-        FUZZ_CHECK(!error.empty());
+        FUZZ_CHECK(!message.error().empty());
         return 0;  // the connection closes
       }
       if (!message->payload_bytes.empty()) {

@@ -22,12 +22,11 @@ namespace detail = cppnode::cnode::detail;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> in(data, std::min<std::size_t>(size, 1024));
-  std::string error;
-  if (auto port = detail::parse_port2_response(in, error)) {
+  if (auto port = detail::parse_port2_response(in)) {
     FUZZ_CHECK(in.size() >= 12 && in[0] == detail::epmd::port2_resp && in[1] == 0);
     FUZZ_CHECK(*port == detail::get_u16(&in[2]));
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!port.error().empty());
   }
 
   if (in.empty()) return 0;
@@ -39,16 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (in.size() < need) return 0;  // "epmd's answer to the registration is truncated"
     std::copy_n(in.begin(), need, reply.begin());
   }
-  error.clear();
-  if (auto creation = detail::parse_alive2_response(reply, error)) {
+  if (auto creation = detail::parse_alive2_response(reply)) {
     FUZZ_CHECK(need != 0 && reply[1] == 0);
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!creation.error().empty());
   }
   // The parser must also cope with exactly the bytes that came, however few.
-  error.clear();
-  if (!detail::parse_alive2_response(in.first(std::min(in.size(), need)), error)) {
-    FUZZ_CHECK(!error.empty());
+  if (auto creation = detail::parse_alive2_response(in.first(std::min(in.size(), need)));
+      !creation) {
+    FUZZ_CHECK(!creation.error().empty());
   }
   return 0;
 }

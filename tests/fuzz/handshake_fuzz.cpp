@@ -40,48 +40,43 @@ std::string prefix_with_header(Bytes body, std::size_t n) {
 }
 
 void check_message(Bytes body) {
-  std::string error;
-  if (auto m = detail::parse_send_name(body, error)) {
+  if (auto m = detail::parse_send_name(body)) {
     // Bytes after the name are ignored, as the protocol allows.
     FUZZ_CHECK(detail::encode_send_name(m->flags, m->creation, m->name) ==
                prefix_with_header(body, 15 + m->name.size()));
     (void)detail::is_valid_node_name(m->name);
     (void)detail::missing_mandatory_flags(detail::expand_peer_flags(m->flags));
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!m.error().empty());
   }
-  error.clear();
-  if (auto m = detail::parse_challenge(body, error)) {
+  if (auto m = detail::parse_challenge(body)) {
     FUZZ_CHECK(detail::encode_challenge(m->flags, m->challenge, m->creation, m->name) ==
                prefix_with_header(body, 19 + m->name.size()));
     (void)detail::missing_mandatory_flags(m->flags);
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!m.error().empty());
   }
-  error.clear();
-  if (auto m = detail::parse_challenge_reply(body, error)) {
+  if (auto m = detail::parse_challenge_reply(body)) {
     FUZZ_CHECK(m->digest.size() == 16);
     detail::Digest d{};
     std::copy(m->digest.begin(), m->digest.end(), d.begin());
     FUZZ_CHECK(detail::digest_equal(d, m->digest));
     FUZZ_CHECK(detail::encode_challenge_reply(m->challenge, d) == with_header(body));
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!m.error().empty());
   }
-  error.clear();
-  if (auto m = detail::parse_challenge_ack(body, error)) {
+  if (auto m = detail::parse_challenge_ack(body)) {
     FUZZ_CHECK(m->size() == 16);
     detail::Digest d{};
     std::copy(m->begin(), m->end(), d.begin());
     FUZZ_CHECK(detail::encode_challenge_ack(d) == with_header(body));
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!m.error().empty());
   }
-  error.clear();
-  if (auto s = detail::parse_status(body, error)) {
+  if (auto s = detail::parse_status(body)) {
     FUZZ_CHECK(detail::encode_status(*s) == with_header(body));
   } else {
-    FUZZ_CHECK(!error.empty());
+    FUZZ_CHECK(!s.error().empty());
   }
 }
 

@@ -20,8 +20,8 @@ class ExampleServersTest : public ::testing::Test {
  protected:
   codec::Pid run(std::unique_ptr<GenServer> server) {
     auto started = start(local_.node(), std::move(server));
-    EXPECT_TRUE(started) << started.reason;
-    return *started.pid;
+    EXPECT_TRUE(started) << started.error();
+    return *started;
   }
   // The {function_clause, [{Module, Function, [FirstArg | _], _}]} parts a test checks.
   static Term clause_of(const std::optional<Term>& reason) {
@@ -201,7 +201,7 @@ TEST_F(ExampleServersTest, Greeter) {
   auto started =
       start(local_.node(), make_greeter(), {.local_name = "greeter"_a, .global_name = "greeter"_a});
   ASSERT_TRUE(started);
-  const auto pid = *started.pid;
+  const auto pid = *started;
   EXPECT_EQ(local_.call("greeter"_a, codec::tuple("greet"_a, codec::binary("Ann"))),
             codec::binary("Hello, Ann!"));
   EXPECT_EQ(local_.call(pid, "count"_a), Term(1));
@@ -212,7 +212,7 @@ TEST_F(ExampleServersTest, StartedUnderOneSupervisorWithLocalNames) {
   ExampleOptions options;
   options.global_names = false;
   auto started = start_example_servers(local_.node(), options);
-  ASSERT_TRUE(started) << started.error;
+  ASSERT_TRUE(started) << started.error();
   for (const char* name : {"counter", "stack", "kv_store", "erl_kv_store", "hashmap",
                            "rate_limiter", "shopping_cart", "cppnode_sup"}) {
     EXPECT_TRUE(local_.node().whereis(Atom(name))) << name;

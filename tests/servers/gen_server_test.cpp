@@ -157,8 +157,8 @@ class GenServerTest : public ::testing::Test {
     auto started =
         start(local_.node(), std::make_unique<TestServer>(local_.probe().self(), reply_threads_),
               std::move(options));
-    EXPECT_TRUE(started) << started.reason;
-    return *started.pid;
+    EXPECT_TRUE(started) << started.error();
+    return *started;
   }
   std::optional<Term> event() {
     auto m = local_.probe().take_message(
@@ -198,7 +198,7 @@ TEST_F(GenServerTest, LocalNameReachesTheServer) {
       start(local_.node(), std::make_unique<TestServer>(local_.probe().self(), reply_threads_),
             {.local_name = "named_server"_a});
   EXPECT_FALSE(again);
-  EXPECT_EQ(again.reason, codec::tuple("already_started"_a, pid));
+  EXPECT_EQ(again.error(), codec::tuple("already_started"_a, pid));
 }
 
 TEST_F(GenServerTest, NoReplyThenReplyFromAnotherThread) {
@@ -271,7 +271,7 @@ TEST_F(GenServerTest, ExceptionsEndTheServerWithReasonsThatNameThem) {
 TEST_F(GenServerTest, DefaultsNameTheUnhandledRequest) {
   auto started = start(local_.node(), std::make_unique<DefaultServer>());
   ASSERT_TRUE(started);
-  const codec::Pid pid = *started.pid;
+  const codec::Pid pid = *started;
   // Unhandled info is logged and ignored; the state defaults to the module name.
   local_.node().send(local_.probe().self(), pid, "stray"_a);
   const auto state = local_.sys(pid, "get_state"_a);
@@ -282,8 +282,8 @@ TEST_F(GenServerTest, DefaultsNameTheUnhandledRequest) {
 
   started = start(local_.node(), std::make_unique<DefaultServer>());
   ASSERT_TRUE(started);
-  const auto mref = local_.node().monitor(local_.probe().self(), *started.pid, started.pid->node);
-  local_.cast(*started.pid, "ping"_a);
+  const auto mref = local_.node().monitor(local_.probe().self(), *started, started->node);
+  local_.cast(*started, "ping"_a);
   EXPECT_EQ(local_.probe().take_down(mref), codec::tuple("bad_cast"_a, "ping"_a));
 }
 
@@ -331,14 +331,14 @@ TEST_F(GenServerTest, InitResultsDecideWhatStartReturns) {
   auto s = start(local_.node(), std::make_unique<Stopper>(),
                  {.local_name = "stopper"_a, .parent = probe->self()});
   EXPECT_FALSE(s);
-  EXPECT_EQ(s.reason, codec::tuple("bad_config"_a, 1));
+  EXPECT_EQ(s.error(), codec::tuple("bad_config"_a, 1));
   EXPECT_TRUE(LocalNode::eventually([&] { return !local_.node().whereis("stopper"_a); }));
   s = start(local_.node(), std::make_unique<Ignorer>());
   EXPECT_FALSE(s);
-  EXPECT_EQ(s.reason, Term("ignore"_a));
+  EXPECT_EQ(s.error(), Term("ignore"_a));
   s = start(local_.node(), std::make_unique<Thrower>());
   EXPECT_FALSE(s);
-  EXPECT_EQ(s.reason.as<codec::Tuple>().elements[0],
+  EXPECT_EQ(s.error().as<codec::Tuple>().elements[0],
             codec::tuple("cpp_exception"_a, codec::binary("no database")));
 }
 

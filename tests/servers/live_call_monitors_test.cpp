@@ -50,7 +50,7 @@ class LiveCallMonitors : public ::testing::Test {
     if (!name.empty()) options.local_name = codec::Atom(name);
     auto holder = start(cpp.node(), std::make_unique<Holder>(), options);
     if (!holder) throw std::runtime_error("the holder did not start");
-    return cnode::testing::erl_literal(Term(*holder.pid));
+    return cnode::testing::erl_literal(Term(*holder));
   }
   /// What a caller of a Holder on `cpp`, called by `how` ("pid" or "name"), exits with when
   /// the holder stops with `reason` while the call waits with an infinite timeout; still_waiting

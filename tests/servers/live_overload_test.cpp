@@ -33,15 +33,15 @@ TEST_F(LiveOverload, FloodFromErlIsBoundedShownInSysStatusAndOthersStillServed) 
   auto slow = start(cpp.node(), std::make_unique<testing::Slow>(gate),
                     {.local_name = "slow"_a,
                      .mailbox_limit = cnode::MailboxLimit{100, cnode::OverflowPolicy::drop}});
-  ASSERT_TRUE(slow) << slow.reason;
+  ASSERT_TRUE(slow) << slow.error();
   auto other = start(cpp.node(), examples::make_counter(), {.local_name = "other"_a});
-  ASSERT_TRUE(other) << other.reason;
-  const auto process = cpp->find(*slow.pid);
+  ASSERT_TRUE(other) << other.error();
+  const auto process = cpp->find(*slow);
   // Busy from here on (one of the node's two threads is held). The cast is local, so that no
   // connection's reader is the thread held.
   auto probe = std::make_shared<cnode::testing::Probe>(cpp.node());
   cpp->spawn(probe);
-  cpp->send(probe->self(), *slow.pid, codec::tuple("$gen_cast"_a, "block"_a));
+  cpp->send(probe->self(), *slow, codec::tuple("$gen_cast"_a, "block"_a));
   ASSERT_TRUE(gate->wait_entered(1));
 
   // Ten casts, a sys:get_status request (its reply is taken later), then 5000 casts: the

@@ -316,7 +316,7 @@ TEST_F(LivePhoenixPubSub, ReadmePriceBoardAnswersWhatElixirBroadcast) {
   auto board =
       servers::start(cpp.node(), std::make_unique<PriceBoard>(), {.global_name = "price_board"_a});
   ASSERT_TRUE(board);
-  pubsub->subscribe(*board.pid, "prices");
+  pubsub->subscribe(*board, "prices");
   EXPECT_EQ(ex.eval("CppnodePubSubShape.broadcast(MyApp.PubSub, \"prices\", "
                     "{:price, \"EURUSD\", 1.09})"),
             "ok");

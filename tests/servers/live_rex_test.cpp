@@ -43,7 +43,7 @@ class LiveRex : public ::testing::Test {
     });
     register_node_functions(functions, cpp.node(), "1.2.3");
     auto sup = start_operations(cpp.node(), functions);
-    ASSERT_TRUE(sup) << sup.error;
+    ASSERT_TRUE(sup) << sup.error();
   }
 
   // `Fun(Node)` evaluated on the erl node for the C node and for the erl node itself.

@@ -62,7 +62,7 @@ class LiveServers : public ::testing::Test {
 
 TEST_F(LiveServers, SeedServersAnswerElixirByGlobalName) {
   auto sup = examples::start_example_servers(cpp.node(), {});
-  ASSERT_TRUE(sup) << sup.error;
+  ASSERT_TRUE(sup) << sup.error();
   for (const char* name : {"counter", "stack", "kv_store", "erl_kv_store", "hashmap",
                            "rate_limiter", "shopping_cart"}) {
     EXPECT_TRUE(wait_until([&] {

@@ -84,8 +84,8 @@ TEST(StatsServer, AnswersStatsAndExitsOnOtherRequests) {
   const auto stats = local.call("cppnode"_a, "stats"_a);
   ASSERT_TRUE(stats);
   EXPECT_EQ(get(*stats, "processes"_a), Term(local.node().process_count()));
-  EXPECT_EQ(local.sys(*started.pid, "get_state"_a), Term("cppnode_stats"_a));
-  const auto reason = local.call_exit(*started.pid, "statz"_a);
+  EXPECT_EQ(local.sys(*started, "get_state"_a), Term("cppnode_stats"_a));
+  const auto reason = local.call_exit(*started, "statz"_a);
   ASSERT_TRUE(reason);
   EXPECT_EQ(reason->as<codec::Tuple>().elements[0], Term("function_clause"_a));
 }
@@ -95,7 +95,7 @@ TEST(StatsOperations, StartsRexAndStatsUnderASupervisorWithTheNodeFunctions) {
   auto functions = std::make_shared<RpcFunctions>();
   register_node_functions(functions, local.node(), "9.8.7");
   auto sup = start_operations(local.node(), functions);
-  ASSERT_TRUE(sup) << sup.error;
+  ASSERT_TRUE(sup) << sup.error();
   EXPECT_TRUE(local.node().whereis("cppnode_ops_sup"_a));
   const auto rex = local.node().whereis("rex"_a);
   ASSERT_TRUE(rex);

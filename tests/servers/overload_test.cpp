@@ -44,8 +44,8 @@ class Overload : public ::testing::Test {
     StartOptions options;
     options.mailbox_limit = limit;
     auto started = start(local_.node(), std::make_unique<Slow>(gate_), std::move(options));
-    EXPECT_TRUE(started) << started.reason;
-    return *started.pid;
+    EXPECT_TRUE(started) << started.error();
+    return *started;
   }
   std::shared_ptr<cnode::Process> process(const codec::Pid& pid) { return local_.node().find(pid); }
   void casts(const codec::Pid& pid, int n) {
@@ -159,8 +159,8 @@ TEST_F(Overload, ExitPolicyEndsTheServerAtOnceAndItsSupervisorRestartsIt) {
   ChildSpec spec{"slow"_a, [gate] { return std::make_unique<Slow>(gate); }};
   spec.mailbox_limit = limit;
   auto sup = Supervisor::start(local_.node(), {spec});
-  ASSERT_TRUE(sup) << sup.error;
-  const auto pid = *sup.supervisor->child_pid("slow"_a);
+  ASSERT_TRUE(sup) << sup.error();
+  const auto pid = *sup.value()->child_pid("slow"_a);
   EXPECT_EQ(process(pid)->mailbox_limit(), limit);
   local_.cast(pid, "block"_a);
   ASSERT_TRUE(gate_->wait_entered(1));
@@ -179,13 +179,13 @@ TEST_F(Overload, ExitPolicyEndsTheServerAtOnceAndItsSupervisorRestartsIt) {
   // Restarted, fresh and bounded again.
   std::optional<codec::Pid> restarted;
   ASSERT_TRUE(LocalNode::eventually([&] {
-    restarted = sup.supervisor->child_pid("slow"_a);
+    restarted = sup.value()->child_pid("slow"_a);
     return restarted && *restarted != pid;
   }));
   EXPECT_EQ(process(*restarted)->mailbox_limit(), limit);
   EXPECT_EQ(process(*restarted)->dropped(), 0U);
   EXPECT_EQ(local_.call(*restarted, "get"_a), Term(0));
-  EXPECT_EQ(sup.supervisor->restarts(), 1U);
+  EXPECT_EQ(sup.value()->restarts(), 1U);
 }
 
 }  // namespace

@@ -39,9 +39,8 @@ int main(int argc, char** argv) {
   }
   config.connect = {argv[4]};
   cnode::Node node(config);
-  std::string message;
-  if (node.start(&message)) {
-    std::cerr << "cppnode_pg_member_node: " << message << "\n";
+  if (auto started = node.start(); !started) {
+    std::cerr << "cppnode_pg_member_node: " << started.error().message << "\n";
     return 1;
   }
   auto scope = servers::PgScope::start(node, codec::Atom("pg"));

@@ -95,8 +95,8 @@ class RexServer : public ::testing::Test {
  protected:
   void SetUp() override {
     auto started = start(local.node(), make_rex(functions), {.local_name = "rex"_a});
-    ASSERT_TRUE(started) << started.reason;
-    rex = *started.pid;
+    ASSERT_TRUE(started) << started.error();
+    rex = *started;
   }
   static Term call_request(Atom kind, Atom m, Atom f, Term args) {
     return codec::tuple(kind, m, f, std::move(args), "user"_a);

@@ -55,8 +55,8 @@ class SupervisorTest : public ::testing::Test {
 
 TEST_F(SupervisorTest, RestartsWithNewPidFreshStateAndName) {
   auto started = Supervisor::start(local_.node(), {worker("w1"), worker("w2")});
-  ASSERT_TRUE(started) << started.error;
-  auto& sup = *started.supervisor;
+  ASSERT_TRUE(started) << started.error();
+  auto& sup = *started.value();
   const auto w1 = *sup.child_pid("w1"_a);
   EXPECT_EQ(local_.call("w1"_a, "hit"_a), Term(1));
   EXPECT_EQ(local_.call("w1"_a, "hit"_a), Term(2));
@@ -74,7 +74,7 @@ TEST_F(SupervisorTest, RestartTypes) {
       local_.node(),
       {worker("perm"), worker("trans", Restart::transient), worker("temp", Restart::temporary)});
   ASSERT_TRUE(started);
-  auto& sup = *started.supervisor;
+  auto& sup = *started.value();
   // A transient child that ends normally stays down; one that crashes comes back.
   const auto t1 = *sup.child_pid("trans"_a);
   EXPECT_EQ(local_.call(t1, codec::tuple("die"_a, "normal"_a)), Term("dying"_a));
@@ -114,7 +114,7 @@ TEST_F(SupervisorTest, GivesUpWhenIntensityIsExceeded) {
   };
   auto started = Supervisor::start(local_.node(), {worker("a"), worker("b")}, options);
   ASSERT_TRUE(started);
-  auto& sup = *started.supervisor;
+  auto& sup = *started.value();
   const auto sup_mref = local_.node().monitor(local_.probe().self(), sup.self(), sup.self().node);
   const auto b = *sup.child_pid("b"_a);
   const auto b_mref = local_.node().monitor(local_.probe().self(), b, b.node);
@@ -141,7 +141,7 @@ TEST_F(SupervisorTest, FailingChildFailsTheStart) {
       local_.node(),
       {worker("ok1"), ChildSpec{"bad"_a, [] { return std::make_unique<Refuser>(); }}});
   EXPECT_FALSE(started);
-  EXPECT_EQ(started.error,
+  EXPECT_EQ(started.error(),
             codec::tuple("shutdown"_a, codec::tuple("failed_to_start_child"_a, "bad"_a, "no"_a)));
   // The child that did start was shut down.
   EXPECT_TRUE(LocalNode::eventually([&] { return !local_.node().whereis("ok1"_a); }));

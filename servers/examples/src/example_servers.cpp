@@ -33,7 +33,8 @@ std::vector<ChildSpec> example_child_specs(const ExampleOptions& options) {
   return specs;
 }
 
-Supervisor::StartResult start_example_servers(cnode::Node& node, const ExampleOptions& options) {
+codec::Result<std::shared_ptr<Supervisor>, codec::Term> start_example_servers(
+    cnode::Node& node, const ExampleOptions& options) {
   SupervisorOptions sup;
   sup.max_restarts = options.max_restarts;
   sup.period = options.restart_period;

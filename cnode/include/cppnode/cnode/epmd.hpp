@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-#include <system_error>
+
+#include "cppnode/cnode/failure.hpp"
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::cnode {
 
@@ -13,10 +15,10 @@ namespace cppnode::cnode {
                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 /// Starts `epmd -daemon -port <port>` if none answers, as `erl` does, and waits until it accepts.
-/// Blocking: call it at start-up, not on a node thread. The error message says what failed.
-std::error_code ensure_epmd(std::uint16_t port, std::string* message = nullptr);
+/// Blocking: call it at start-up, not on a node thread. The failure says what failed.
+codec::Result<void, Failure> ensure_epmd(std::uint16_t port);
 
 /// The epmd port from `ERL_EPMD_PORT`, else 4369. A malformed value is an error.
-std::error_code epmd_port_from_env(std::uint16_t& port, std::string* message = nullptr);
+codec::Result<std::uint16_t, Failure> epmd_port_from_env();
 
 }  // namespace cppnode::cnode

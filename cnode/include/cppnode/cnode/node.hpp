@@ -10,6 +10,7 @@
 #include <system_error>
 #include <vector>
 
+#include "cppnode/cnode/failure.hpp"
 #include "cppnode/cnode/process.hpp"
 #include "cppnode/codec/codec.hpp"
 #include "cppnode/codec/term.hpp"
@@ -116,9 +117,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  /// Listens, publishes to epmd and starts connecting to `config.connect`. Errors (name taken,
-  /// epmd unreachable, port in use) come back as an error with a message.
-  std::error_code start(std::string* message = nullptr);
+  /// Listens, publishes to epmd and starts connecting to `config.connect`. Fails (name taken,
+  /// epmd unreachable, port in use) with the code and a message.
+  codec::Result<void, Failure> start();
   /// Runs the event loop on the configured threads until `stop()`.
   void run();
   /// Ends every process (reason `shutdown`), closes connections and the epmd registration,

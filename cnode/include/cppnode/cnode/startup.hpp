@@ -8,10 +8,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
+#include "cppnode/cnode/failure.hpp"
 #include "cppnode/cnode/node.hpp"
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::cnode {
 
@@ -32,22 +33,25 @@ struct StartOptions {
 };
 
 /// Reads `--sname N`, `--name N`, `--cookie C` and `--connect NODE` (repeatable; also spelt
-/// `-sname`, `-name`, `-setcookie` as erl spells them) from `argv[1..argc)` into `options`. An
+/// `-sname`, `-name`, `-setcookie` as erl spells them) from `argv[1..argc)` over `defaults`. An
 /// unknown option or one without its value is an error naming it.
-std::error_code parse_start_options(int argc, const char* const* argv, StartOptions& options,
-                                    std::string* message = nullptr);
+codec::Result<StartOptions, Failure> parse_start_options(int argc, const char* const* argv,
+                                                         StartOptions defaults = {});
 
-/// A configuration from `options`, the cookie file when no cookie is given (`cookie_file`
-/// receives its path), `ERL_EPMD_PORT`, and epmd started when none answers, as erl does. A
-/// malformed name is an error that quotes it.
-std::error_code make_node_config(const StartOptions& options, NodeConfig& config,
-                                 std::string* message = nullptr,
-                                 std::string* cookie_file = nullptr);
+/// What make_node_config made: the configuration, and the cookie file it read or created (empty
+/// when the options gave the cookie).
+struct NodeSetup {
+  NodeConfig config;
+  std::string cookie_file;
+};
+
+/// A configuration from `options`, the cookie file when no cookie is given, `ERL_EPMD_PORT`, and
+/// epmd started when none answers, as erl does. A malformed name is an error that quotes it.
+codec::Result<NodeSetup, Failure> make_node_config(const StartOptions& options);
 
 /// Both of the above, with `default_sname` when the command line names no node.
-std::error_code config_from_command_line(int argc, const char* const* argv,
-                                         std::string_view default_sname, NodeConfig& config,
-                                         std::string* message = nullptr);
+codec::Result<NodeConfig, Failure> config_from_command_line(int argc, const char* const* argv,
+                                                            std::string_view default_sname);
 
 /// Runs `node` on this thread until SIGINT or SIGTERM (stopping it then) or until `stop()`.
 /// `on_signal`, if given, is told which signal came before the node stops.

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <string>
 #include <system_error>
-#include <utility>
-#include <variant>
+
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::codec {
 
@@ -39,46 +39,6 @@ struct Error {
   /// "offset N: message".
   [[nodiscard]] std::string what() const;
 };
-
-/// A value or an Error, in the spirit of `std::expected` (C++23).
-template <class T>
-class Result {
- public:
-  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  [[nodiscard]] bool has_value() const noexcept { return v_.index() == 0; }
-  explicit operator bool() const noexcept { return has_value(); }
-  /// The value; throws `std::runtime_error` with the error's text if there is none.
-  [[nodiscard]] T& value() & {
-    check();
-    return std::get<0>(v_);
-  }
-  [[nodiscard]] const T& value() const& {
-    check();
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    check();
-    return std::get<0>(std::move(v_));
-  }
-  T& operator*() & { return std::get<0>(v_); }
-  const T& operator*() const& { return std::get<0>(v_); }
-  T* operator->() { return &std::get<0>(v_); }
-  const T* operator->() const { return &std::get<0>(v_); }
-  /// The error; only valid when `!has_value()`.
-  [[nodiscard]] const Error& error() const { return std::get<1>(v_); }
-
- private:
-  void check() const;
-  std::variant<T, Error> v_;
-};
-
-[[noreturn]] void throw_error(const Error& e);
-
-template <class T>
-void Result<T>::check() const {
-  if (!has_value()) throw_error(std::get<1>(v_));
-}
 
 }  // namespace cppnode::codec
 

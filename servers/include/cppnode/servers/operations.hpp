@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
 #include "cppnode/servers/rex.hpp"
@@ -41,7 +42,7 @@ void register_node_functions(const std::shared_ptr<RpcFunctions>& functions, cno
 /// Starts `make_rex(functions)` as `rex` and `make_stats_server()` as `cppnode` under a
 /// one_for_one supervisor registered as `cppnode_ops_sup`, and `serve_rpc_spawns(node)`;
 /// `on_give_up` as in `SupervisorOptions`. Returns the supervisor, or why it could not start.
-Supervisor::StartResult start_operations(
+codec::Result<std::shared_ptr<Supervisor>, codec::Term> start_operations(
     cnode::Node& node, const std::shared_ptr<const RpcFunctions>& functions,
     std::function<void(const codec::Term& reason)> on_give_up = {});
 

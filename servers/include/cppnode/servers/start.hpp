@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cppnode/cnode/process.hpp"
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
 
@@ -32,17 +33,12 @@ struct StartOptions {
   std::optional<cnode::MailboxLimit> mailbox_limit{};
 };
 
-/// What `start` did: the pid of the running server, or why there is none in `reason`:
-/// `ignore`, `{already_started, Pid}`, or the reason `init` stopped or crashed with.
-struct Started {
-  std::optional<codec::Pid> pid;
-  codec::Term reason;
-  explicit operator bool() const noexcept { return pid.has_value(); }
-};
-
 /// Spawns `server` on `node`, registers its local name, links it to the parent, runs `init` in
 /// the calling thread (so it may be called before `Node::run` and from any thread, including a
-/// node thread, without deadlock), then registers the global name. Thread-safe.
-Started start(cnode::Node& node, std::unique_ptr<GenServer> server, StartOptions options = {});
+/// node thread, without deadlock), then registers the global name. Thread-safe. Returns the pid
+/// of the running server, or why there is none: `ignore`, `{already_started, Pid}`, or the
+/// reason `init` stopped or crashed with.
+codec::Result<codec::Pid, codec::Term> start(cnode::Node& node, std::unique_ptr<GenServer> server,
+                                             StartOptions options = {});
 
 }  // namespace cppnode::servers

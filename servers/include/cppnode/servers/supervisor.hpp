@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cppnode/cnode/process.hpp"
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
 
@@ -57,14 +58,10 @@ struct SupervisorOptions {
 class Supervisor : public cnode::Process {
  public:
   /// Starts the supervisor and its children. If a child fails to start, the ones already
-  /// started are shut down and the child's start reason comes back in `error`.
-  struct StartResult {
-    std::shared_ptr<Supervisor> supervisor;
-    codec::Term error;
-    explicit operator bool() const noexcept { return supervisor != nullptr; }
-  };
-  static StartResult start(cnode::Node& node, std::vector<ChildSpec> children,
-                           SupervisorOptions options = {});
+  /// started are shut down and the error is `{shutdown, {failed_to_start_child, Id, Reason}}`;
+  /// if the supervisor's name is taken, `{already_started, Pid}`.
+  static codec::Result<std::shared_ptr<Supervisor>, codec::Term> start(
+      cnode::Node& node, std::vector<ChildSpec> children, SupervisorOptions options = {});
 
   /// The current pid of child `id`; nullopt while it is down or if there is no such child.
   [[nodiscard]] std::optional<codec::Pid> child_pid(codec::Atom id) const;

@@ -192,10 +192,11 @@ struct ControlMessage {
 /// packet starts with the pass-through byte, or, given the connection's incoming atom cache
 /// (DFLAG_DIST_HDR_ATOM_CACHE negotiated), with a distribution header. A bad header, an unknown
 /// operation, a tuple of the wrong shape, an undecodable control term (COMPRESSED included:
-/// distribution never compresses) or a missing payload give nullopt and `error`.
-std::optional<ControlMessage> parse_control(std::span<const std::uint8_t> packet,
-                                            const codec::DecodeOptions& options, std::string& error,
-                                            codec::AtomCacheIn* cache = nullptr);
+/// distribution never compresses) or a missing payload fail with a message naming what was
+/// expected and what came.
+codec::Result<ControlMessage, std::string> parse_control(std::span<const std::uint8_t> packet,
+                                                         const codec::DecodeOptions& options,
+                                                         codec::AtomCacheIn* cache = nullptr);
 
 /// Decodes `m.payload_bytes` into `m.payload`; the term must fill them. COMPRESSED is refused
 /// (errc::compressed_refused) whatever `options` say. Returns the Error on failure.
@@ -203,10 +204,9 @@ std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::Decod
 
 /// parse_control then decode_payload, for tools and tests that want the whole message; a payload
 /// that does not decode is an error too.
-std::optional<ControlMessage> parse_control_full(std::span<const std::uint8_t> packet,
-                                                 const codec::DecodeOptions& options,
-                                                 std::string& error,
-                                                 codec::AtomCacheIn* cache = nullptr);
+codec::Result<ControlMessage, std::string> parse_control_full(std::span<const std::uint8_t> packet,
+                                                              const codec::DecodeOptions& options,
+                                                              codec::AtomCacheIn* cache = nullptr);
 
 /// Encoders: each appends one complete packet to `out`: 4-byte length, then the pass-through
 /// byte, the control term and the payload term if any, each with its version byte; or, given the

@@ -2,10 +2,11 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::cnode::detail {
 
@@ -29,13 +30,12 @@ std::string encode_port_please2_req(std::string_view alive);
 
 /// How many bytes the ALIVE2 response needs (it depends on its first byte), or 0 if unknown.
 [[nodiscard]] std::size_t alive2_response_size(std::uint8_t first_byte) noexcept;
-/// Parses ALIVE2_X_RESP / ALIVE2_RESP: the creation, or nullopt with `error` (e.g. name taken).
-std::optional<std::uint32_t> parse_alive2_response(std::span<const std::uint8_t> bytes,
-                                                   std::string& error);
+/// Parses ALIVE2_X_RESP / ALIVE2_RESP: the creation, or why not (e.g. the name is taken).
+codec::Result<std::uint32_t, std::string> parse_alive2_response(
+    std::span<const std::uint8_t> bytes);
 
-/// The node's distribution port from a complete PORT2_RESP (epmd closes after it), or nullopt
-/// with `error` (the name is not registered, or the answer is malformed).
-std::optional<std::uint16_t> parse_port2_response(std::span<const std::uint8_t> bytes,
-                                                  std::string& error);
+/// The node's distribution port from a complete PORT2_RESP (epmd closes after it), or why not
+/// (the name is not registered, or the answer is malformed).
+codec::Result<std::uint16_t, std::string> parse_port2_response(std::span<const std::uint8_t> bytes);
 
 }  // namespace cppnode::cnode::detail

@@ -3,10 +3,11 @@
 
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include "cppnode/codec/result.hpp"
 
 namespace cppnode::cnode::detail {
 
@@ -50,16 +51,15 @@ struct ChallengeReply {
   std::span<const std::uint8_t> digest;
 };
 
-/// Parsers return nullopt and set `error` (naming what was expected and what came) on bad input.
-std::optional<NameMessage> parse_send_name(std::span<const std::uint8_t> body, std::string& error);
-std::optional<ChallengeMessage> parse_challenge(std::span<const std::uint8_t> body,
-                                                std::string& error);
-std::optional<ChallengeReply> parse_challenge_reply(std::span<const std::uint8_t> body,
-                                                    std::string& error);
-std::optional<std::span<const std::uint8_t>> parse_challenge_ack(std::span<const std::uint8_t> body,
-                                                                 std::string& error);
+/// Parsers fail with a message naming what was expected and what came.
+codec::Result<NameMessage, std::string> parse_send_name(std::span<const std::uint8_t> body);
+codec::Result<ChallengeMessage, std::string> parse_challenge(std::span<const std::uint8_t> body);
+codec::Result<ChallengeReply, std::string> parse_challenge_reply(
+    std::span<const std::uint8_t> body);
+codec::Result<std::span<const std::uint8_t>, std::string> parse_challenge_ack(
+    std::span<const std::uint8_t> body);
 /// The text of an `s` status message.
-std::optional<std::string> parse_status(std::span<const std::uint8_t> body, std::string& error);
+codec::Result<std::string, std::string> parse_status(std::span<const std::uint8_t> body);
 
 /// Whether `name` is `alive@host` with both parts non-empty and no second `@`.
 [[nodiscard]] bool is_valid_node_name(std::string_view name) noexcept;

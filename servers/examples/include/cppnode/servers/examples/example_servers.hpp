@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 #include "cppnode/servers/gen_server.hpp"
 #include "cppnode/servers/supervisor.hpp"
@@ -55,6 +56,7 @@ std::vector<ChildSpec> example_child_specs(const ExampleOptions& options);
 
 /// Starts the seven seed servers under one one_for_one supervisor (registered locally as
 /// `cppnode_sup`). Returns the supervisor, or the reason it could not start in `error`.
-Supervisor::StartResult start_example_servers(cnode::Node& node, const ExampleOptions& options);
+codec::Result<std::shared_ptr<Supervisor>, codec::Term> start_example_servers(
+    cnode::Node& node, const ExampleOptions& options);
 
 }  // namespace cppnode::servers::examples
