@@ -217,8 +217,8 @@ codec::Result<ControlMessage, std::string> parse_control(std::span<const std::ui
   codec::DecodeOptions control_options = dist_options(options);
   if (headed) {
     offset = 0;
-    if (auto e = cache->read_header(packet, offset)) {
-      return codec::unexpected(e->what());
+    if (auto header = cache->read_header(packet, offset); !header) {
+      return codec::unexpected(header.error().what());
     }
     control_options.atom_cache = cache;
   }
@@ -278,16 +278,16 @@ codec::Result<ControlMessage, std::string> parse_control(std::span<const std::ui
   return m;
 }
 
-std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options) {
+codec::Result<void> decode_payload(ControlMessage& m, const codec::DecodeOptions& options) {
   codec::DecodeOptions o = dist_options(options);
   o.atom_cache = m.atom_cache;
   auto payload = m.atom_cache != nullptr ? codec::decode_unversioned(m.payload_bytes, o)
                                          : codec::decode(m.payload_bytes, o);
   if (!payload) {
-    return payload.error();
+    return codec::unexpected(std::move(payload).error());
   }
   m.payload = std::move(*payload);
-  return std::nullopt;
+  return {};
 }
 
 codec::Result<ControlMessage, std::string> parse_control_full(std::span<const std::uint8_t> packet,
@@ -295,9 +295,9 @@ codec::Result<ControlMessage, std::string> parse_control_full(std::span<const st
                                                               codec::AtomCacheIn* cache) {
   auto m = parse_control(packet, options, cache);
   if (m && !m->payload_bytes.empty()) {
-    if (auto e = decode_payload(*m, options)) {
+    if (auto payload = decode_payload(*m, options); !payload) {
       return codec::unexpected("undecodable payload for control operation " +
-                               std::to_string(m->op) + ": " + e->what());
+                               std::to_string(m->op) + ": " + payload.error().what());
     }
   }
   return m;

@@ -34,13 +34,12 @@ std::string receiver_of(const detail::ControlMessage& m) {
   return "this node";  // SPAWN_REQUEST
 }
 
-// One incoming control message, by operation, on the peer's strand. False closes the
-// connection (with `error` set).
+// One incoming control message, by operation, on the peer's strand. An error closes the
+// connection.
 struct ControlHandler {
   NodeImpl& node;
   const std::shared_ptr<Peer>& peer;
   detail::ControlMessage& m;
-  std::string& error;
 
   [[nodiscard]] SlotPtr local_slot(const Pid& pid) const {
     return node.is_local(pid) ? node.find_slot(pid) : nullptr;
@@ -51,35 +50,39 @@ struct ControlHandler {
     return node.names.whereis(target.as<Atom>());
   }
   // A message: decoded only for a receiver that exists (or a call the node answers itself).
-  [[nodiscard]] bool message(const Term& target, const SlotPtr& slot) const {
+  [[nodiscard]] Handled message(const Term& target, const SlotPtr& slot) const {
     node.messages_in.fetch_add(1, std::memory_order_relaxed);
     const bool calls_watched_here = node.watches_calls();
-    if (!slot && !calls_watched_here) return true;
-    if (!node.take_payload(*peer, m, error)) return error.empty();
+    if (!slot && !calls_watched_here) return {};
+    auto decoded = node.take_payload(*peer, m);
+    if (!decoded) return codec::unexpected(std::move(decoded).error());
+    if (!*decoded) return {};
     if (!slot) {
       node.answer_call_to_missing(peer, target, m.payload);
-      return true;
+      return {};
     }
     if (calls_watched_here) node.watch_call(peer, slot, target, m.payload);
     node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
-    return true;
+    return {};
   }
 
-  bool operator()(const incoming::Send& op) const {
+  Handled operator()(const incoming::Send& op) const {
     return message(Term(op.to), local_slot(op.to));
   }
-  bool operator()(const incoming::RegSend& op) const {
+  Handled operator()(const incoming::RegSend& op) const {
     return message(Term(op.to_name), node.names.whereis(op.to_name));
   }
-  bool operator()(const incoming::AliasSend& op) const {
+  Handled operator()(const incoming::AliasSend& op) const {
     node.messages_in.fetch_add(1, std::memory_order_relaxed);
     if (auto slot = node.alias_target(op.alias)) {
-      if (!node.take_payload(*peer, m, error)) return error.empty();
+      auto decoded = node.take_payload(*peer, m);
+      if (!decoded) return codec::unexpected(std::move(decoded).error());
+      if (!*decoded) return {};
       node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::Link& op) const {
+  Handled operator()(const incoming::Link& op) const {
     if (auto slot = local_slot(op.to)) {
       node.on_strand_from_peer(slot, [&n = node, from = op.from, p = peer](const SlotPtr& s) {
         n.receive_link(s, from, p);
@@ -87,9 +90,9 @@ struct ControlHandler {
     } else {
       peer->send(OutExit{true, op.to, op.from, noproc()});
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::Unlink& op) const {
+  Handled operator()(const incoming::Unlink& op) const {
     if (auto slot = local_slot(op.to)) {
       node.on_strand_from_peer(slot, [from = op.from](const SlotPtr& s) {
         const LinkInfo* l = find_link(*s, from);
@@ -98,47 +101,47 @@ struct ControlHandler {
         erase_link(*s, from);
       });
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::UnlinkId& op) const {
+  Handled operator()(const incoming::UnlinkId& op) const {
     if (auto slot = local_slot(op.to)) {
       node.on_strand_from_peer(slot,
                                [&n = node, id = op.id, from = op.from, p = peer](const SlotPtr& s) {
                                  n.receive_unlink_id(s, id, from, p);
                                });
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::UnlinkIdAck& op) const {
+  Handled operator()(const incoming::UnlinkIdAck& op) const {
     if (auto slot = local_slot(op.to)) {
       node.on_strand_from_peer(slot, [id = op.id, from = op.from](const SlotPtr& s) {
         NodeImpl::receive_unlink_ack(s, id, from);
       });
     }
-    return true;
+    return {};
   }
-  [[nodiscard]] bool deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
+  [[nodiscard]] Handled deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
     if (slot) {
       node.on_strand_from_peer(
           slot, [&n = node, from, reason = std::move(m.payload), is_link](const SlotPtr& s) {
             n.receive_exit(s, from, reason, is_link);
           });
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::Exit& op) const {
+  Handled operator()(const incoming::Exit& op) const {
     return deliver_exit(op.from, local_slot(op.to), true);
   }
-  bool operator()(const incoming::Exit2& op) const {
+  Handled operator()(const incoming::Exit2& op) const {
     const SlotPtr slot = op.to.is<Atom>()        ? node.names.whereis(op.to.as<Atom>())
                          : op.to.is<Reference>() ? node.alias_target(op.to.as<Reference>())
                                                  : local_slot(op.to.as<Pid>());
     return deliver_exit(op.from, slot, false);
   }
-  bool operator()(const incoming::Monitor& op) const {
+  Handled operator()(const incoming::Monitor& op) const {
     if (const auto* pid = op.target.get_if<Pid>(); pid != nullptr && !node.is_local(*pid)) {
-      error = "MONITOR_P for " + codec::to_string(op.target) + ", a pid of another node";
-      return false;
+      return codec::unexpected("MONITOR_P for " + codec::to_string(op.target) +
+                               ", a pid of another node");
     }
     if (auto slot = resolve(op.target)) {
       node.on_strand_from_peer(slot, [&n = node, w = Watcher{op.ref, op.watcher, op.target, peer}](
@@ -146,48 +149,49 @@ struct ControlHandler {
     } else {
       peer->send(OutMonitorExit{op.target, op.watcher, op.ref, noproc()});
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::Demonitor& op) const {
+  Handled operator()(const incoming::Demonitor& op) const {
     if (auto slot = resolve(op.target)) {
       node.on_strand_from_peer(
           slot, [ref = op.ref](const SlotPtr& s) { NodeImpl::receive_demonitor(s, ref); });
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::MonitorExit& op) const {
+  Handled operator()(const incoming::MonitorExit& op) const {
     if (auto slot = local_slot(op.watcher)) {
       node.on_strand_from_peer(slot, [&n = node, ref = op.ref, reason = std::move(m.payload)](
                                          const SlotPtr& s) { n.receive_down(s, ref, reason); });
     }
-    return true;
+    return {};
   }
-  bool operator()(const incoming::SpawnRequest& op) const {
+  Handled operator()(const incoming::SpawnRequest& op) const {
     node.handle_spawn_request(peer, op, m.payload);
-    return true;
+    return {};
   }
-  bool operator()(const incoming::Ignored&) const {
+  Handled operator()(const incoming::Ignored&) const {
     spdlog::debug("ignoring control operation {} from {}", m.op, peer->name().name());
-    return true;
+    return {};
   }
 };
 
 }  // namespace
 
-bool NodeImpl::take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error) {
-  auto failed = detail::decode_payload(m, config.decode);
-  if (!failed) {
+codec::Result<bool, std::string> NodeImpl::take_payload(const Peer& peer,
+                                                        detail::ControlMessage& m) {
+  auto decoded = detail::decode_payload(m, config.decode);
+  if (decoded) {
     return true;
   }
-  if (failed->code == codec::errc::compressed_refused) {
-    error = "control operation " + std::to_string(m.op) + ": " + failed->what();
-    return false;
+  const codec::Error& failed = decoded.error();
+  if (failed.code == codec::errc::compressed_refused) {
+    return codec::unexpected("control operation " + std::to_string(m.op) + ": " + failed.what());
   }
   const auto n = messages_refused.fetch_add(1, std::memory_order_relaxed) + 1;
   // A peer can make every message fail: past the first hundred, one line per thousand.
   if (n <= 100 || n % 1000 == 0) {
     spdlog::warn("refused a message from {} (control operation {}, to {}): {} ({} refused so far)",
-                 peer.name().name(), m.op, receiver_of(m), failed->what(), n);
+                 peer.name().name(), m.op, receiver_of(m), failed.what(), n);
   }
   return false;
 }
@@ -207,15 +211,16 @@ void NodeImpl::peer_down(const std::shared_ptr<Peer>& peer, const std::string& r
   }
 }
 
-bool NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
-                              std::string& error) {
+Handled NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m) {
   // A message's payload is decoded once its receiver is known to exist (ControlHandler), as the
   // BEAM drops a message to a missing process or name undecoded; other payloads (exit reasons,
   // spawn arguments) are decoded here.
-  if (!m.is_message() && !m.payload_bytes.empty() && !take_payload(*peer, m, error)) {
-    return error.empty();
+  if (!m.is_message() && !m.payload_bytes.empty()) {
+    auto decoded = take_payload(*peer, m);
+    if (!decoded) return codec::unexpected(std::move(decoded).error());
+    if (!*decoded) return {};
   }
-  return std::visit(ControlHandler{*this, peer, m, error}, m.operation);
+  return std::visit(ControlHandler{*this, peer, m}, m.operation);
 }
 
 }  // namespace cppnode::cnode

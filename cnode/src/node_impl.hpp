@@ -192,14 +192,13 @@ struct NodeImpl : PeerHost {
   void forget_call(const codec::Pid& server, const codec::Reference& alias);
 
   // ---- Incoming control messages (control_handler.cpp), on the peer's strand ----
-  /// False closes the connection (the message was ill-formed for this node).
-  bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
-                      std::string& error) override;
-  /// Decodes `m`'s payload term. False when it does not decode: with `error` empty
-  /// only this message is refused (logged with its sender and the reason, and counted), since
-  /// its framing and control term were fine; with `error` set the connection must close (a
-  /// COMPRESSED payload, which the BEAM treats so).
-  bool take_payload(const Peer& peer, detail::ControlMessage& m, std::string& error);
+  /// An error closes the connection (the message was ill-formed for this node).
+  Handled handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m) override;
+  /// Decodes `m`'s payload term: true when it decodes. False when it does not: only this
+  /// message is refused (logged with its sender and the reason, and counted), since its framing
+  /// and control term were fine. An error when the connection must close (a COMPRESSED
+  /// payload, which the BEAM treats so).
+  codec::Result<bool, std::string> take_payload(const Peer& peer, detail::ControlMessage& m);
   /// SPAWN_REQUEST (spawn_request.cpp): spawns what the spawn handler makes, or refuses.
   void handle_spawn_request(const std::shared_ptr<Peer>& peer,
                             const detail::incoming::SpawnRequest& request, const codec::Term& args);

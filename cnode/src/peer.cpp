@@ -433,10 +433,12 @@ bool Peer::handle_packet(std::span<const std::uint8_t> packet) {
   auto message = detail::parse_control(packet, config_.decode, atom_cache_in_.get());
   std::string error;
   if (!message) {
-    error = message.error();
+    error = std::move(message).error();
   } else {
     spdlog::trace("from {}: control operation {}", name_.name(), message->op);
-    if (host_.handle_control(shared_from_this(), *message, error)) return true;
+    auto handled = host_.handle_control(shared_from_this(), *message);
+    if (handled) return true;
+    error = std::move(handled).error();
   }
   spdlog::error("closing connection to {}: {}", name_.name(), error);
   do_fail("bad control message: " + error);

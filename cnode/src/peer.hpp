@@ -15,6 +15,7 @@
 
 #include "cppnode/cnode/detail/framing.hpp"
 #include "cppnode/codec/dist_header.hpp"
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 #include "dist_socket.hpp"
 
@@ -28,6 +29,10 @@ namespace detail {
 struct ControlMessage;
 }
 
+/// What became of a control message: handled (or refused alone), or why the connection must
+/// close.
+using Handled = codec::Result<void, std::string>;
+
 /// What a connection asks of its node, and no more (as the chat room is to a session in Asio's
 /// chat-server example). The node implements it.
 class PeerHost {
@@ -37,9 +42,8 @@ class PeerHost {
   /// The connection is gone; `was_up` if it had come up.
   virtual void peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason,
                          bool was_up) = 0;
-  /// A control message read from `peer`, on its strand; false closes the connection.
-  virtual bool handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m,
-                              std::string& error) = 0;
+  /// A control message read from `peer`, on its strand; an error closes the connection.
+  virtual Handled handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m) = 0;
   /// The busy queue `slot` waited for has drained or gone.
   virtual void resume(const std::shared_ptr<ProcessSlot>& slot) = 0;
 

@@ -35,8 +35,8 @@ std::string tag_text(std::uint8_t t) {
 
 // ---- Errors ----
 
-bool Decoder::fail_at(std::size_t offset, errc code, std::string message) {
-  error_.code = make_error_code(code);
+bool Decoder::fail_at(std::size_t offset, std::error_code code, std::string message) {
+  error_.code = code;
   error_.offset = offset;
   error_.message = context_.empty() ? std::move(message) : std::string(context_) + message;
   return false;
@@ -192,9 +192,13 @@ bool Decoder::atom_body(std::uint8_t t, Atom& out) {
       return fail_at(start, errc::bad_value,
                      "expected ATOM_CACHE_REF only after a distribution header, got it alone");
     }
-    std::string problem;
-    const auto failed = options_.atom_cache->atom_at(index, out, problem);
-    return !failed || fail_at(start, *failed, std::move(problem));
+    auto atom = options_.atom_cache->atom_at(index);
+    if (!atom) {
+      const std::error_code code = atom.error().code;
+      return fail_at(start, code, std::move(atom).error().message);
+    }
+    out = *atom;
+    return true;
   }
   const bool small = t == tag::small_atom_latin1 || t == tag::small_atom_utf8;
   if (!need(small ? 1 : 2, t, "the length")) return false;

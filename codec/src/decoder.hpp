@@ -62,7 +62,8 @@ class Decoder {
   [[gnu::noinline]] static void finish_list(std::vector<Term>& elems, Term& out);
 
   // ---- Errors (decode_leaf.cpp), cold ----
-  [[gnu::cold, gnu::noinline]] bool fail_at(std::size_t offset, errc code, std::string message);
+  [[gnu::cold, gnu::noinline]] bool fail_at(std::size_t offset, std::error_code code,
+                                            std::string message);
   [[gnu::cold, gnu::noinline]] bool fail(errc code, const char* message);
   [[gnu::cold, gnu::noinline]] bool fail_need(std::size_t n, std::uint8_t t, const char* what);
   [[gnu::cold, gnu::noinline]] bool fail_count(std::size_t n, const char* what);

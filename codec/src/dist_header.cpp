@@ -20,26 +20,26 @@ unsigned half_byte(std::span<const std::uint8_t> flags, std::size_t i) {
   return (flags[i / 2] >> (4 * (i % 2))) & 0xFU;
 }
 
-Error header_error(errc code, std::size_t offset, std::string message) {
-  return Error{make_error_code(code), offset, "distribution header: " + std::move(message)};
+Unexpected<Error> header_error(errc code, std::size_t offset, std::string message) {
+  return unexpected(
+      Error{make_error_code(code), offset, "distribution header: " + std::move(message)});
 }
 
 }  // namespace
 
 // ---- Receiving ----
 
-std::optional<Error> AtomCacheIn::read_header(std::span<const std::uint8_t> bytes,
-                                              std::size_t& offset) {
+Result<void> AtomCacheIn::read_header(std::span<const std::uint8_t> bytes, std::size_t& offset) {
   refs_.clear();
   new_in_header_ = 0;
   std::size_t p = offset;
-  auto need = [&](std::size_t n, const char* what) -> std::optional<Error> {
-    if (bytes.size() - p >= n) return std::nullopt;
+  auto need = [&](std::size_t n, const char* what) -> Result<void> {
+    if (bytes.size() - p >= n) return {};
     return header_error(errc::truncated, p,
                         "expected " + std::to_string(n) + " bytes for " + what + ", got " +
                             std::to_string(bytes.size() - p));
   };
-  if (auto e = need(3, "131, 68 and the atom count")) return e;
+  if (auto room = need(3, "131, 68 and the atom count"); !room) return room;
   if (bytes[p] != detail::tag::version || bytes[p + 1] != dist_header_tag) {
     return header_error(
         errc::bad_version, p,
@@ -49,23 +49,23 @@ std::optional<Error> AtomCacheIn::read_header(std::span<const std::uint8_t> byte
   p += 3;
   if (count == 0) {
     offset = p;
-    return std::nullopt;
+    return {};
   }
   const std::size_t flag_bytes = count / 2 + 1;
-  if (auto e = need(flag_bytes, "the flags")) return e;
+  if (auto room = need(flag_bytes, "the flags"); !room) return room;
   const auto flags = bytes.subspan(p, flag_bytes);
   p += flag_bytes;
   const bool long_atoms = (half_byte(flags, count) & long_atoms_flag) != 0;
   refs_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     const unsigned f = half_byte(flags, i);
-    if (auto e = need(1, "an atom's cache index")) return e;
+    if (auto room = need(1, "an atom's cache index"); !room) return room;
     const auto entry = static_cast<std::uint16_t>(((f & segment_mask) << 8U) | bytes[p++]);
     if ((f & new_entry_flag) != 0) {
-      if (auto e = need(long_atoms ? 2 : 1, "an atom's length")) return e;
+      if (auto room = need(long_atoms ? 2 : 1, "an atom's length"); !room) return room;
       std::size_t len = bytes[p++];
       if (long_atoms) len = (len << 8U) | bytes[p++];
-      if (auto e = need(len, "an atom's text")) return e;
+      if (auto room = need(len, "an atom's text"); !room) return room;
       const std::string_view text(reinterpret_cast<const char*>(bytes.data() + p), len);
       const std::ptrdiff_t chars = detail::utf8_length(text);
       if (chars < 0 || static_cast<std::size_t>(chars) > Atom::max_chars) {
@@ -89,25 +89,25 @@ std::optional<Error> AtomCacheIn::read_header(std::span<const std::uint8_t> byte
     refs_.push_back(entry);
   }
   offset = p;
-  return std::nullopt;
+  return {};
 }
 
-std::optional<errc> AtomCacheIn::atom_at(std::size_t index, Atom& out, std::string& problem) {
+Result<Atom> AtomCacheIn::atom_at(std::size_t index) {
   if (index >= refs_.size()) {
-    problem = "expected an ATOM_CACHE_REF index below the " + std::to_string(refs_.size()) +
-              " atoms of the distribution header, got " + std::to_string(index);
-    return errc::bad_value;
+    return unexpected(Error{make_error_code(errc::bad_value), 0,
+                            "expected an ATOM_CACHE_REF index below the " +
+                                std::to_string(refs_.size()) +
+                                " atoms of the distribution header, got " + std::to_string(index)});
   }
   Entry& e = entries_[refs_[index]];
   if (!e.interned) {
     if (!detail::intern_limited(e.text, e.atom)) {
-      problem = detail::atom_table_full_message(e.text);
-      return errc::atom_table_full;
+      return unexpected(Error{make_error_code(errc::atom_table_full), 0,
+                              detail::atom_table_full_message(e.text)});
     }
     e.interned = true;
   }
-  out = e.atom;
-  return std::nullopt;
+  return e.atom;
 }
 
 // ---- Sending ----

@@ -164,9 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;  // the connection closes
       }
       if (!message->payload_bytes.empty()) {
-        if (auto e = detail::decode_payload(*message, options)) {
-          if (e->code == codec::errc::compressed_refused) return 0;  // the connection closes
-          continue;                                                  // only this message is refused
+        if (auto payload = detail::decode_payload(*message, options); !payload) {
+          if (payload.error().code == codec::errc::compressed_refused) return 0;  // it closes
+          continue;  // only this message is refused
         }
       }
       check_roundtrip(*message, options, nullptr);

@@ -18,6 +18,7 @@
 
 #include "cppnode/codec/atom.hpp"
 #include "cppnode/codec/error.hpp"
+#include "cppnode/codec/result.hpp"
 #include "cppnode/codec/term.hpp"
 
 namespace cppnode::codec {
@@ -37,12 +38,12 @@ class AtomCacheIn {
   /// advances `offset` to the first term after it; the header's atoms are then what
   /// ATOM_CACHE_REF indexes (DecodeOptions::atom_cache). Returns the Error of a header that does
   /// not parse, which leaves the cache unusable for the rest of the connection.
-  std::optional<Error> read_header(std::span<const std::uint8_t> bytes, std::size_t& offset);
+  Result<void> read_header(std::span<const std::uint8_t> bytes, std::size_t& offset);
 
   /// The atom ATOM_CACHE_REF `index` names in the last header read, interned on first use.
   /// Fails with bad_value for an index past the header's atoms, atom_table_full for a new atom
   /// while the table is full (the entry stays text, so a later message may still use it).
-  std::optional<errc> atom_at(std::size_t index, Atom& out, std::string& problem);
+  Result<Atom> atom_at(std::size_t index);
 
   /// Atoms in the last header read, and how many of them it brought as text (new entries).
   [[nodiscard]] std::size_t header_atoms() const noexcept { return refs_.size(); }

@@ -340,30 +340,11 @@ inline bool match_one(const Term& t, Term* bind) {
   *bind = t;
   return true;
 }
-inline bool match_one(const Term& t, std::int64_t* bind) {
-  if (const auto* i = t.get_if<std::int64_t>()) {
-    *bind = *i;
-    return true;
-  }
-  return false;
-}
-inline bool match_one(const Term& t, Atom* bind) {
-  if (const auto* a = t.get_if<Atom>()) {
-    *bind = *a;
-    return true;
-  }
-  return false;
-}
-inline bool match_one(const Term& t, Binary* bind) {
-  if (const auto* b = t.get_if<Binary>()) {
-    *bind = *b;
-    return true;
-  }
-  return false;
-}
-inline bool match_one(const Term& t, Pid* bind) {
-  if (const auto* p = t.get_if<Pid>()) {
-    *bind = *p;
+/// Binds one alternative (an integer, Atom, Binary, Pid, ...) when `t` holds it.
+template <class T>
+bool match_one(const Term& t, T* bind) {
+  if (const auto* v = t.get_if<T>()) {
+    *bind = *v;
     return true;
   }
   return false;

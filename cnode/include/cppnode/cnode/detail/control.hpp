@@ -199,8 +199,8 @@ codec::Result<ControlMessage, std::string> parse_control(std::span<const std::ui
                                                          codec::AtomCacheIn* cache = nullptr);
 
 /// Decodes `m.payload_bytes` into `m.payload`; the term must fill them. COMPRESSED is refused
-/// (errc::compressed_refused) whatever `options` say. Returns the Error on failure.
-std::optional<codec::Error> decode_payload(ControlMessage& m, const codec::DecodeOptions& options);
+/// (errc::compressed_refused) whatever `options` say.
+codec::Result<void> decode_payload(ControlMessage& m, const codec::DecodeOptions& options);
 
 /// parse_control then decode_payload, for tools and tests that want the whole message; a payload
 /// that does not decode is an error too.
