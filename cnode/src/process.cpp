@@ -21,14 +21,6 @@ void Process::set_mailbox_limit(std::optional<MailboxLimit> limit) {
   max_queued_.store(limit->max_queued);
 }
 
-std::optional<MailboxLimit> Process::mailbox_limit() const noexcept {
-  const std::size_t max = max_queued_.load();
-  if (max == 0) {
-    return std::nullopt;
-  }
-  return MailboxLimit{max, overflow_policy_.load()};
-}
-
 // The node keeps the running state in its process table: a process object holds none of it.
 bool Process::alive() const { return node_.find(self_) != nullptr; }
 

@@ -79,8 +79,14 @@ class Process : public std::enable_shared_from_this<Process> {
   /// before `Node::spawn` to bound the process from its first message. Throws
   /// std::invalid_argument for `max_queued == 0`.
   void set_mailbox_limit(std::optional<MailboxLimit> limit);
-  /// The bound set by `set_mailbox_limit`.
-  [[nodiscard]] std::optional<MailboxLimit> mailbox_limit() const noexcept;
+  /// The bound set by `set_mailbox_limit` (read on every delivery, so inline and relaxed).
+  [[nodiscard]] std::optional<MailboxLimit> mailbox_limit() const noexcept {
+    const std::size_t max = max_queued_.load(std::memory_order_relaxed);
+    if (max == 0) {
+      return std::nullopt;
+    }
+    return MailboxLimit{max, overflow_policy_.load(std::memory_order_relaxed)};
+  }
   /// Messages refused because the mailbox was full, since the process started; 0 once it has
   /// exited.
   [[nodiscard]] std::uint64_t dropped() const;
