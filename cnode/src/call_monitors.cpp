@@ -4,7 +4,10 @@
 // ({alias, demonitor}) and tags the call [alias | Mref]; over such a connection that monitor
 // only watches the connection, so the node delivers what it would have: a DOWN at the alias
 // when the server exits before answering, or at once when there is no such process.
-#include "node_impl.hpp"
+#include <optional>
+
+#include "link_protocol.hpp"
+#include "peer.hpp"
 
 namespace cppnode::cnode {
 
@@ -42,32 +45,32 @@ std::optional<Call> call_of(const Term& message) {
 
 }  // namespace
 
-void NodeImpl::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot,
-                          const Term& target, const Term& message) {
+void LinkProtocol::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot,
+                              const Term& target, const Term& message) {
   if (auto call = call_of(message)) {
     on_strand_from_peer(slot, [this, w = Watcher{call->mref, call->caller, target, peer, true}](
                                   const SlotPtr& s) { receive_monitor(s, w); });
   }
 }
 
-void NodeImpl::answer_call_to_missing(const std::shared_ptr<Peer>& peer, const Term& target,
-                                      const Term& message) {
+void LinkProtocol::answer_call_to_missing(const std::shared_ptr<Peer>& peer, const Term& target,
+                                          const Term& message) {
   if (auto call = call_of(message)) {
     send_call_down(Watcher{call->mref, call->caller, target, peer, true}, Term("noproc"_a));
   }
 }
 
-void NodeImpl::send_call_down(const Watcher& w, const Term& reason) {
+void LinkProtocol::send_call_down(const Watcher& w, const Term& reason) {
   // What the caller's monitor reports: the pid, or {Name, Node} for a call by name. An
   // ALIAS_SEND names a sender; for a name that resolves to nobody, the node's pid 0.
   const bool by_name = w.from_proc.is<Atom>();
-  const Term object = by_name ? codec::tuple(w.from_proc, Term(name)) : w.from_proc;
-  const Pid from = by_name ? Pid{name, 0, 0, creation.load()} : w.from_proc.as<Pid>();
+  const Term object = by_name ? codec::tuple(w.from_proc, Term(node_)) : w.from_proc;
+  const Pid from = by_name ? Pid{node_, 0, 0, creation_.load()} : w.from_proc.as<Pid>();
   w.peer->send(OutAliasSend{from, w.ref, w.watcher,
                             codec::tuple("DOWN"_a, Term(w.ref), "process"_a, object, reason)});
 }
 
-void NodeImpl::forget_call(const Pid& server, const Reference& alias) {
+void LinkProtocol::forget_call(const Pid& server, const Reference& alias) {
   if (!is_local(server)) {
     return;
   }

@@ -52,17 +52,17 @@ struct ControlHandler {
   // A message: decoded only for a receiver that exists (or a call the node answers itself).
   [[nodiscard]] Handled message(const Term& target, const SlotPtr& slot) const {
     node.messages_in.fetch_add(1, std::memory_order_relaxed);
-    const bool calls_watched_here = node.watches_calls();
+    const bool calls_watched_here = node.links.watches_calls();
     if (!slot && !calls_watched_here) return {};
     auto decoded = node.take_payload(*peer, m);
     if (!decoded) return codec::unexpected(std::move(decoded).error());
     if (!*decoded) return {};
     if (!slot) {
-      node.answer_call_to_missing(peer, target, m.payload);
+      node.links.answer_call_to_missing(peer, target, m.payload);
       return {};
     }
-    if (calls_watched_here) node.watch_call(peer, slot, target, m.payload);
-    node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+    if (calls_watched_here) node.links.watch_call(peer, slot, target, m.payload);
+    node.delivery.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
     return {};
   }
 
@@ -78,14 +78,14 @@ struct ControlHandler {
       auto decoded = node.take_payload(*peer, m);
       if (!decoded) return codec::unexpected(std::move(decoded).error());
       if (!*decoded) return {};
-      node.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
+      node.delivery.deliver_from_peer(slot, MessageSignal{std::move(m.payload)});
     }
     return {};
   }
   Handled operator()(const incoming::Link& op) const {
     if (auto slot = local_slot(op.to)) {
-      node.on_strand_from_peer(slot, [&n = node, from = op.from, p = peer](const SlotPtr& s) {
-        n.receive_link(s, from, p);
+      on_strand_from_peer(slot, [&links = node.links, from = op.from, p = peer](const SlotPtr& s) {
+        links.receive_link(s, from, p);
       });
     } else {
       peer->send(OutExit{true, op.to, op.from, noproc()});
@@ -94,38 +94,31 @@ struct ControlHandler {
   }
   Handled operator()(const incoming::Unlink& op) const {
     if (auto slot = local_slot(op.to)) {
-      node.on_strand_from_peer(slot, [from = op.from](const SlotPtr& s) {
-        const LinkInfo* l = find_link(*s, from);
-        if (l == nullptr) return;
-        count_remote(*s, l->peer, -1);
-        erase_link(*s, from);
-      });
+      on_strand_from_peer(
+          slot, [from = op.from](const SlotPtr& s) { LinkProtocol::receive_old_unlink(s, from); });
     }
     return {};
   }
   Handled operator()(const incoming::UnlinkId& op) const {
     if (auto slot = local_slot(op.to)) {
-      node.on_strand_from_peer(slot,
-                               [&n = node, id = op.id, from = op.from, p = peer](const SlotPtr& s) {
-                                 n.receive_unlink_id(s, id, from, p);
-                               });
+      on_strand_from_peer(slot, [&links = node.links, id = op.id, from = op.from, p = peer](
+                                    const SlotPtr& s) { links.receive_unlink_id(s, id, from, p); });
     }
     return {};
   }
   Handled operator()(const incoming::UnlinkIdAck& op) const {
     if (auto slot = local_slot(op.to)) {
-      node.on_strand_from_peer(slot, [id = op.id, from = op.from](const SlotPtr& s) {
-        NodeImpl::receive_unlink_ack(s, id, from);
+      on_strand_from_peer(slot, [id = op.id, from = op.from](const SlotPtr& s) {
+        LinkProtocol::receive_unlink_ack(s, id, from);
       });
     }
     return {};
   }
   [[nodiscard]] Handled deliver_exit(const Pid& from, const SlotPtr& slot, bool is_link) const {
     if (slot) {
-      node.on_strand_from_peer(
-          slot, [&n = node, from, reason = std::move(m.payload), is_link](const SlotPtr& s) {
-            n.receive_exit(s, from, reason, is_link);
-          });
+      on_strand_from_peer(
+          slot, [&links = node.links, from, reason = std::move(m.payload),
+                 is_link](const SlotPtr& s) { links.receive_exit(s, from, reason, is_link); });
     }
     return {};
   }
@@ -144,8 +137,9 @@ struct ControlHandler {
                                ", a pid of another node");
     }
     if (auto slot = resolve(op.target)) {
-      node.on_strand_from_peer(slot, [&n = node, w = Watcher{op.ref, op.watcher, op.target, peer}](
-                                         const SlotPtr& s) { n.receive_monitor(s, w); });
+      on_strand_from_peer(slot,
+                          [&links = node.links, w = Watcher{op.ref, op.watcher, op.target, peer}](
+                              const SlotPtr& s) { links.receive_monitor(s, w); });
     } else {
       peer->send(OutMonitorExit{op.target, op.watcher, op.ref, noproc()});
     }
@@ -153,15 +147,15 @@ struct ControlHandler {
   }
   Handled operator()(const incoming::Demonitor& op) const {
     if (auto slot = resolve(op.target)) {
-      node.on_strand_from_peer(
-          slot, [ref = op.ref](const SlotPtr& s) { NodeImpl::receive_demonitor(s, ref); });
+      on_strand_from_peer(
+          slot, [ref = op.ref](const SlotPtr& s) { LinkProtocol::receive_demonitor(s, ref); });
     }
     return {};
   }
   Handled operator()(const incoming::MonitorExit& op) const {
     if (auto slot = local_slot(op.watcher)) {
-      node.on_strand_from_peer(slot, [&n = node, ref = op.ref, reason = std::move(m.payload)](
-                                         const SlotPtr& s) { n.receive_down(s, ref, reason); });
+      on_strand_from_peer(slot, [&links = node.links, ref = op.ref, reason = std::move(m.payload)](
+                                    const SlotPtr& s) { links.receive_down(s, ref, reason); });
     }
     return {};
   }
@@ -201,14 +195,7 @@ void NodeImpl::peer_up(const std::shared_ptr<Peer>& peer) { connections.came_up(
 void NodeImpl::peer_down(const std::shared_ptr<Peer>& peer, const std::string& reason,
                          bool was_up) {
   connections.went_down(peer, reason, was_up);
-  // Links and monitors across this connection fire with noconnection (see receive_nodedown
-  // for the race with entries being added right now).
-  const std::uint64_t id = peer->id();
-  for (const auto& slot : procs.snapshot()) {
-    if (slot->remote_entries.load(std::memory_order_seq_cst) > 0) {
-      on_strand(slot, [this, id](const SlotPtr& s) { receive_nodedown(s, id); });
-    }
-  }
+  links.connection_lost(peer->id());
 }
 
 Handled NodeImpl::handle_control(const std::shared_ptr<Peer>& peer, detail::ControlMessage& m) {

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The link and monitor protocols of the ERTS "Distribution Protocol" document, applied alike to
-// local and remote peers: what a process's link, unlink, monitor and demonitor send, and how a
-// process reacts, on its strand, to the signals that reach it.
+#include "link_protocol.hpp"
+
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
-#include "node_impl.hpp"
+#include "peer.hpp"
 #include "signal_entries.hpp"
 
 namespace cppnode::cnode {
@@ -25,12 +25,23 @@ bool is_atom(const Term& t, const Atom& a) {
 
 }  // namespace
 
+LinkProtocol::LinkProtocol(Parts parts, codec::Atom node,
+                           const std::atomic<std::uint32_t>& creation, bool watch_calls)
+    : procs_(parts.procs),
+      names_(parts.names),
+      connections_(parts.connections),
+      delivery_(parts.delivery),
+      exits_(parts.exits),
+      node_(node),
+      creation_(creation),
+      watch_calls_(watch_calls) {}
+
 // link, unlink and monitor change the caller's state on its strand, but send their signal to
 // the other side right away from the calling thread: then a later signal from the same thread
 // (say, exit_process on the target) cannot overtake it, even when the caller is not running on
 // the process's strand. On the strand (the usual case) everything happens before they return.
 
-void NodeImpl::link(const codec::Pid& from, const codec::Pid& to) {
+void LinkProtocol::link(const codec::Pid& from, const codec::Pid& to) {
   auto slot = find_slot(from);
   if (!slot || from == to) {
     return;
@@ -46,7 +57,7 @@ void NodeImpl::link(const codec::Pid& from, const codec::Pid& to) {
   if (is_local(to)) {
     target = find_slot(to);
   } else {
-    peer = connections.peer_for(to.node);
+    peer = connections_.peer_for(to.node);
   }
   on_strand(
       slot,
@@ -78,7 +89,7 @@ void NodeImpl::link(const codec::Pid& from, const codec::Pid& to) {
   }
 }
 
-void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
+void LinkProtocol::unlink(const codec::Pid& from, const codec::Pid& to) {
   auto slot = find_slot(from);
   if (!slot || from == to) {
     return;
@@ -88,7 +99,7 @@ void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
       return;  // not linked: nothing to send
     }
   }
-  const std::uint64_t id = unlink_counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::uint64_t id = unlink_counter_.fetch_add(1, std::memory_order_relaxed) + 1;
   on_strand(
       slot,
       [id, to](const SlotPtr& s) {
@@ -107,7 +118,7 @@ void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
                 [this, id, from](const SlotPtr& ts) { receive_unlink_id(ts, id, from, nullptr); });
       sent = true;
     }
-  } else if (auto peer = connections.peer_for(to.node)) {
+  } else if (auto peer = connections_.peer_for(to.node)) {
     sent = peer->send(OutUnlink{id, from, to});
   }
   if (!sent) {
@@ -116,8 +127,8 @@ void NodeImpl::unlink(const codec::Pid& from, const codec::Pid& to) {
   }
 }
 
-void NodeImpl::exit_signal(const codec::Pid& from, const codec::Pid& to,
-                           const codec::Term& reason) {
+void LinkProtocol::exit_signal(const codec::Pid& from, const codec::Pid& to,
+                               const codec::Term& reason) {
   if (is_local(to)) {
     if (auto t = find_slot(to)) {
       on_strand(t,
@@ -125,16 +136,16 @@ void NodeImpl::exit_signal(const codec::Pid& from, const codec::Pid& to,
     }
     return;
   }
-  connections.send_to(to.node, OutExit{false, from, to, reason});
+  connections_.send_to(to.node, OutExit{false, from, to, reason});
 }
 
-codec::Reference NodeImpl::monitor(const codec::Pid& watcher, const codec::Term& target,
-                                   codec::Atom target_node) {
+codec::Reference LinkProtocol::monitor(const codec::Pid& watcher, const codec::Term& target,
+                                       codec::Atom target_node) {
   if (!target.is<Pid>() && !target.is<Atom>()) {
     throw std::invalid_argument("Node::monitor: the target must be a pid or a name atom, got " +
                                 codec::to_string(target));
   }
-  auto ref = names.make_ref();
+  auto ref = names_.make_ref();
   auto slot = find_slot(watcher);
   if (!slot) {
     return ref;
@@ -145,16 +156,16 @@ codec::Reference NodeImpl::monitor(const codec::Pid& watcher, const codec::Term&
   m.object = target.is<Pid>() ? target : codec::tuple(target, target_node);
   SlotPtr local;
   bool unreachable = false;
-  if (target_node == name) {
-    local = target.is<Pid>() ? find_slot(target.as<Pid>()) : names.whereis(target.as<Atom>());
+  if (target_node == node_) {
+    local = target.is<Pid>() ? find_slot(target.as<Pid>()) : names_.whereis(target.as<Atom>());
     if (local) {
       m.local_target = local->process->self();
     }
   } else {
-    m.peer = connections.peer_for(target_node);
+    m.peer = connections_.peer_for(target_node);
     unreachable = !m.peer;
   }
-  const bool noproc_now = target_node == name && !local;
+  const bool noproc_now = target_node == node_ && !local;
   auto peer = m.peer;
   on_strand(
       slot,
@@ -184,7 +195,7 @@ codec::Reference NodeImpl::monitor(const codec::Pid& watcher, const codec::Term&
   return ref;
 }
 
-void NodeImpl::demonitor(const codec::Pid& watcher, const codec::Reference& ref) {
+void LinkProtocol::demonitor(const codec::Pid& watcher, const codec::Reference& ref) {
   auto slot = find_slot(watcher);
   if (!slot) {
     return;
@@ -214,10 +225,44 @@ void NodeImpl::demonitor(const codec::Pid& watcher, const codec::Reference& ref)
       true);
 }
 
+// Links before monitors, so a process both linked and monitoring gets the EXIT before the DOWN.
+// The tables are hash maps, so otherwise the signals leave in no particular order: Erlang orders
+// signals only per pair of processes, and one watcher's several DOWNs carry distinct references.
+void LinkProtocol::tell_exit(const codec::Pid& self, const SignalEntries& signals,
+                             const codec::Term& reason) {
+  for (const auto& [pid, l] : signals.links) {
+    if (l.active) {
+      send_link_exit(self, pid, reason, l.peer);
+    }
+  }
+  for (const auto& [ref, w] : signals.watchers) {
+    send_down(w, reason);
+  }
+  for (const auto& [ref, m] : signals.monitors) {
+    if (m.local_target) {
+      if (auto t = find_slot(*m.local_target)) {
+        on_strand(t, [ref = ref](const SlotPtr& ts) { receive_demonitor(ts, ref); });
+      }
+    } else if (m.peer) {
+      m.peer->send(OutMonitor{true, self, m.target, ref});
+    }
+  }
+}
+
+void LinkProtocol::connection_lost(std::uint64_t peer_id) {
+  // Links and monitors across this connection fire with noconnection (see receive_nodedown
+  // for the race with entries being added right now).
+  for (const auto& slot : procs_.snapshot()) {
+    if (slot->remote_entries.load(std::memory_order_seq_cst) > 0) {
+      on_strand(slot, [this, peer_id](const SlotPtr& s) { receive_nodedown(s, peer_id); });
+    }
+  }
+}
+
 // ---- Strand-side reactions ----
 
-void NodeImpl::send_link_exit(const codec::Pid& from, const codec::Pid& to,
-                              const codec::Term& reason, const std::shared_ptr<Peer>& peer) {
+void LinkProtocol::send_link_exit(const codec::Pid& from, const codec::Pid& to,
+                                  const codec::Term& reason, const std::shared_ptr<Peer>& peer) {
   if (peer) {
     peer->send(OutExit{true, from, to, reason});
     return;
@@ -227,7 +272,7 @@ void NodeImpl::send_link_exit(const codec::Pid& from, const codec::Pid& to,
   }
 }
 
-void NodeImpl::send_down(const Watcher& w, const codec::Term& reason) {
+void LinkProtocol::send_down(const Watcher& w, const codec::Term& reason) {
   if (w.call) {
     send_call_down(w, reason);
   } else if (w.peer) {
@@ -237,8 +282,8 @@ void NodeImpl::send_down(const Watcher& w, const codec::Term& reason) {
   }
 }
 
-void NodeImpl::receive_link(const SlotPtr& slot, const codec::Pid& from,
-                            const std::shared_ptr<Peer>& peer) {
+void LinkProtocol::receive_link(const SlotPtr& slot, const codec::Pid& from,
+                                const std::shared_ptr<Peer>& peer) {
   Process& p = *slot->process;
   if (!slot->alive.load()) {
     send_link_exit(p.self(), from, noproc(), peer);
@@ -254,8 +299,8 @@ void NodeImpl::receive_link(const SlotPtr& slot, const codec::Pid& from,
   }
 }
 
-void NodeImpl::receive_exit(const SlotPtr& slot, const codec::Pid& from, const codec::Term& reason,
-                            bool is_link) {
+void LinkProtocol::receive_exit(const SlotPtr& slot, const codec::Pid& from,
+                                const codec::Term& reason, bool is_link) {
   Process& p = *slot->process;
   if (!slot->alive.load()) {
     return;
@@ -268,23 +313,32 @@ void NodeImpl::receive_exit(const SlotPtr& slot, const codec::Pid& from, const c
     count_remote(*slot, l->peer, -1);
     erase_link(*slot, from);
     if (p.trap_exit()) {
-      run_or_park(slot, ExitSignal{Term(from), reason, true});
+      delivery_.run_or_park(slot, ExitSignal{Term(from), reason, true});
     } else if (!is_atom(reason, "normal"_a)) {
-      do_exit(slot, reason);
+      exits_.do_exit(slot, reason);
     }
     return;
   }
   if (is_atom(reason, "kill"_a)) {
-    do_exit(slot, Term("killed"_a));
+    exits_.do_exit(slot, Term("killed"_a));
   } else if (p.trap_exit()) {
-    run_or_park(slot, ExitSignal{Term(from), reason, false});
+    delivery_.run_or_park(slot, ExitSignal{Term(from), reason, false});
   } else if (!is_atom(reason, "normal"_a) || from == p.self()) {
-    do_exit(slot, reason);
+    exits_.do_exit(slot, reason);
   }
 }
 
-void NodeImpl::receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from,
-                                 const std::shared_ptr<Peer>& peer) {
+void LinkProtocol::receive_old_unlink(const SlotPtr& slot, const codec::Pid& from) {
+  const LinkInfo* l = find_link(*slot, from);
+  if (l == nullptr) {
+    return;
+  }
+  count_remote(*slot, l->peer, -1);
+  erase_link(*slot, from);
+}
+
+void LinkProtocol::receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from,
+                                     const std::shared_ptr<Peer>& peer) {
   Process& p = *slot->process;
   if (!slot->alive.load()) {
     return;
@@ -301,7 +355,8 @@ void NodeImpl::receive_unlink_id(const SlotPtr& slot, std::uint64_t id, const co
   }
 }
 
-void NodeImpl::receive_unlink_ack(const SlotPtr& slot, std::uint64_t id, const codec::Pid& from) {
+void LinkProtocol::receive_unlink_ack(const SlotPtr& slot, std::uint64_t id,
+                                      const codec::Pid& from) {
   if (const LinkInfo* l = find_link(*slot, from);
       l != nullptr && !l->active && l->unlink_id == id) {
     count_remote(*slot, l->peer, -1);
@@ -309,7 +364,7 @@ void NodeImpl::receive_unlink_ack(const SlotPtr& slot, std::uint64_t id, const c
   }
 }
 
-void NodeImpl::receive_monitor(const SlotPtr& slot, Watcher watcher) {
+void LinkProtocol::receive_monitor(const SlotPtr& slot, Watcher watcher) {
   if (!slot->alive.load()) {
     send_down(watcher, noproc());
     return;
@@ -325,7 +380,7 @@ void NodeImpl::receive_monitor(const SlotPtr& slot, Watcher watcher) {
   }
 }
 
-void NodeImpl::receive_demonitor(const SlotPtr& slot, const codec::Reference& ref) {
+void LinkProtocol::receive_demonitor(const SlotPtr& slot, const codec::Reference& ref) {
   if (!slot->signals) {
     return;
   }
@@ -339,8 +394,8 @@ void NodeImpl::receive_demonitor(const SlotPtr& slot, const codec::Reference& re
   release_if_empty(*slot);
 }
 
-void NodeImpl::receive_down(const SlotPtr& slot, const codec::Reference& ref,
-                            const codec::Term& reason) {
+void LinkProtocol::receive_down(const SlotPtr& slot, const codec::Reference& ref,
+                                const codec::Term& reason) {
   if (!slot->signals) {
     return;
   }
@@ -353,10 +408,10 @@ void NodeImpl::receive_down(const SlotPtr& slot, const codec::Reference& ref,
   count_remote(*slot, it->second.peer, -1);
   monitors.erase(it);
   release_if_empty(*slot);
-  run_or_park(slot, DownSignal{ref, std::move(object), reason});
+  delivery_.run_or_park(slot, DownSignal{ref, std::move(object), reason});
 }
 
-void NodeImpl::receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id) {
+void LinkProtocol::receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id) {
   if (!slot->signals) {
     return;
   }
@@ -395,16 +450,16 @@ void NodeImpl::receive_nodedown(const SlotPtr& slot, std::uint64_t peer_id) {
   release_if_empty(*slot);
   Process& p = *slot->process;
   for (auto& [ref, object] : downs) {
-    run_or_park(slot, DownSignal{ref, std::move(object), noconnection()});
+    delivery_.run_or_park(slot, DownSignal{ref, std::move(object), noconnection()});
   }
   for (const auto& from : broken_links) {
     if (!slot->alive.load()) {
       break;
     }
     if (p.trap_exit()) {
-      run_or_park(slot, ExitSignal{Term(from), noconnection(), true});
+      delivery_.run_or_park(slot, ExitSignal{Term(from), noconnection(), true});
     } else {
-      do_exit(slot, noconnection());
+      exits_.do_exit(slot, noconnection());
     }
   }
 }

@@ -1,17 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cppnode/cnode/node.hpp"
 
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
-#include <algorithm>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
-#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -19,7 +15,6 @@
 #include "cppnode/cnode/detail/handshake_protocol.hpp"
 #include "cppnode/cnode/epmd.hpp"
 #include "epmd_client.hpp"
-#include "handshake.hpp"
 #include "net_kernel.hpp"
 #include "node_impl.hpp"
 #include "tls.hpp"
@@ -30,34 +25,6 @@ using namespace codec::literals;
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-namespace {
-void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
-
-// Errors accept(2) reports about the one connection it was taking (a peer that reset it, the
-// network errors Linux passes on): the listener itself is fine.
-bool is_connection_error(const boost::system::error_code& ec) {
-  if (ec.category() != boost::system::system_category()) {
-    return false;
-  }
-  switch (ec.value()) {
-    case ECONNABORTED:
-    case EPROTO:
-    case ENOPROTOOPT:
-    case ENETDOWN:
-    case ENETUNREACH:
-    case EHOSTDOWN:
-    case EHOSTUNREACH:
-    case ENONET:
-    case EOPNOTSUPP:
-    case EAGAIN:
-    case EINTR:
-      return true;
-    default:
-      return false;
-  }
-}
-}  // namespace
 
 // ---- NodeImpl lifecycle ----
 
@@ -82,18 +49,16 @@ NodeImpl::NodeImpl(Node& owner_node, NodeConfig cfg)
       name(config.node_name),
       alive(config.node_name.substr(0, config.node_name.find('@'))),
       host(config.node_name.substr(config.node_name.find('@') + 1)),
-      acceptor(io),
       epmd_socket(io),
-      stop_timer(io),
-      accept_timer(io) {
+      stop_timer(io) {
   // run() serves until stop(), whether or not start() put the node on the network.
   work.emplace(io.get_executor());
 }
 
 NodeImpl::~NodeImpl() {
   stopping.store(true);
+  listener.close();
   boost::system::error_code ignored;
-  acceptor.close(ignored);
   epmd_socket.close(ignored);
   io.stop();
   // Break the cycles (slots → peers, peers → handlers) while the io_context still exists.
@@ -107,8 +72,7 @@ NodeImpl::~NodeImpl() {
 
 codec::Result<void, Failure> NodeImpl::start() {
   auto fail = [&](std::error_code ec, std::string text) {
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
+    listener.close();
     return failed(ec, std::move(text));
   };
   if (started.exchange(true)) {
@@ -122,31 +86,11 @@ codec::Result<void, Failure> NodeImpl::start() {
     if (!client_context) return fail(bad_tls, "TLS: " + client_context.error());
     connections.use_tls(std::move(*server_context), std::move(*client_context));
   }
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(config.listen_address, ec);
-  if (ec) {
-    return fail(std::make_error_code(std::errc::invalid_argument),
-                "listen address '" + config.listen_address + "' is not an IP address");
-  }
   const std::uint16_t port =
       config.listen_port != 0 ? config.listen_port : config.erl_epmd_port.value_or(0);
-  const tcp::endpoint endpoint(address, port);
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    set_cloexec(acceptor.native_handle());
-    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (auto listening = listener.open(config.listen_address, port); !listening) {
+    return codec::unexpected(std::move(listening).error());
   }
-  if (!ec) {
-    acceptor.bind(endpoint, ec);
-  }
-  if (!ec) {
-    acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    return fail(ec, "cannot listen on " + config.listen_address + ":" + std::to_string(port) +
-                        ": " + ec.message());
-  }
-  listen_port = acceptor.local_endpoint().port();
 
   if (config.register_with_epmd) {
     if (auto registered = register_with_epmd(); !registered) {
@@ -155,14 +99,14 @@ codec::Result<void, Failure> NodeImpl::start() {
   } else {
     creation.store(detail::random_challenge() | 1U);  // any creation but 0 (none)
     spdlog::info("node {} listening on port {} (not registered with epmd, creation {})",
-                 config.node_name, listen_port, creation.load());
+                 config.node_name, listener.port(), creation.load());
   }
 
   auto kernel = std::make_shared<NetKernel>(owner);
   const auto kernel_pid = spawn(kernel);
   owner.register_name("net_kernel"_a, kernel_pid);
 
-  accept_next();
+  listener.start();
   if (config.register_with_epmd) {
     watch_epmd();
   }
@@ -180,8 +124,8 @@ codec::Result<void, Failure> NodeImpl::register_with_epmd() {
   if (config.start_epmd) {
     if (auto running = ensure_epmd(config.epmd_port); !running) return running;
   }
-  auto registration =
-      detail::register_with_epmd(config.epmd_port, alive, listen_port, config.handshake_timeout);
+  auto registration = detail::register_with_epmd(config.epmd_port, alive, listener.port(),
+                                                 config.handshake_timeout);
   if (!registration) return codec::unexpected(std::move(registration).error());
   boost::system::error_code ec;
   epmd_socket.assign(tcp::v4(), registration->fd, ec);
@@ -191,73 +135,8 @@ codec::Result<void, Failure> NodeImpl::register_with_epmd() {
   }
   creation.store(registration->creation);
   spdlog::info("node {} listening on port {} (epmd port {}, creation {})", config.node_name,
-               listen_port, config.epmd_port, registration->creation);
+               listener.port(), config.epmd_port, registration->creation);
   return {};
-}
-
-void NodeImpl::accept_next() {
-  acceptor.async_accept(
-      asio::bind_executor(control, [this](const boost::system::error_code& ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
-          return;
-        }
-        if (ec && !is_connection_error(ec)) {
-          accept_failed(ec);
-          return;
-        }
-        if (ec) {
-          // Only that one pending connection failed; the next one may be fine.
-          spdlog::debug("accept failed for one connection: {}", ec.message());
-        } else {
-          accept_succeeded();
-          set_cloexec(socket.native_handle());
-          connections.accept(std::move(socket));
-        }
-        accept_next();
-      }));
-}
-
-// A failed accept leaves the pending connection in the backlog, so trying again at once fails
-// again at once: at the descriptor limit that spun a core and wrote a log line per try while
-// any peer kept connecting. Instead the node pauses, 10 ms doubling to 1 s, and says so once;
-// the connections it has keep being served meanwhile.
-void NodeImpl::accept_failed(const boost::system::error_code& ec) {
-  constexpr std::chrono::milliseconds first_pause{10};
-  constexpr std::chrono::milliseconds longest_pause{1000};
-  ++accept_failures;
-  if (accept_backoff.count() == 0) {
-    accept_backoff = first_pause;
-    accept_failing_since = std::chrono::steady_clock::now();
-    rlimit limit{};
-    const bool known = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
-    const std::size_t nodes = connections.node_count();
-    const std::size_t pending = connections.handshake_count();
-    spdlog::warn(
-        "cannot accept connections: {} (descriptor limit {}; {} connections open: {} nodes, {} "
-        "handshakes); retrying every {} ms at most, and saying so once more when it works again",
-        ec.message(), known ? std::to_string(limit.rlim_cur) : std::string("unlimited"),
-        nodes + pending, nodes, pending, longest_pause.count());
-  } else {
-    accept_backoff = std::min(accept_backoff * 2, longest_pause);
-  }
-  accept_timer.expires_after(accept_backoff);
-  accept_timer.async_wait(asio::bind_executor(control, [this](const boost::system::error_code& e) {
-    if (!e && !stopping.load()) {
-      accept_next();
-    }
-  }));
-}
-
-void NodeImpl::accept_succeeded() {
-  if (accept_backoff.count() == 0) {
-    return;
-  }
-  const std::chrono::duration<double> failing =
-      std::chrono::steady_clock::now() - accept_failing_since;
-  spdlog::info("accepting connections again, after {} failed accepts over {:.1f} s",
-               accept_failures, failing.count());
-  accept_backoff = std::chrono::milliseconds(0);
-  accept_failures = 0;
 }
 
 void NodeImpl::watch_epmd() {
@@ -319,9 +198,7 @@ void NodeImpl::stop() {
   connections.stop_connecting();
   asio::post(control, [this] {
     spdlog::info("node {} stopping", config.node_name);
-    boost::system::error_code ignored;
-    acceptor.close(ignored);
-    accept_timer.cancel();
+    listener.close();
     const codec::Term shutdown{"shutdown"_a};
     for (const auto& slot : procs.snapshot()) {
       exit_process(slot->process->self(), shutdown);
@@ -389,7 +266,7 @@ boost::asio::io_context& Node::io() noexcept { return impl_->io; }
 codec::Atom Node::name() const noexcept { return impl_->name; }
 std::uint32_t Node::creation() const noexcept { return impl_->creation.load(); }
 const NodeConfig& Node::config() const noexcept { return impl_->config; }
-std::uint16_t Node::port() const noexcept { return impl_->listen_port; }
+std::uint16_t Node::port() const noexcept { return impl_->listener.port(); }
 
 codec::Pid Node::spawn(const std::shared_ptr<Process>& process) { return impl_->spawn(process); }
 
@@ -431,17 +308,17 @@ void Node::send_alias(const codec::Pid& from, const codec::Reference& alias,
                       const codec::Pid& fallback_pid, codec::Term message) {
   impl_->send_alias(from, alias, fallback_pid, std::move(message));
 }
-void Node::link(const codec::Pid& from, const codec::Pid& to) { impl_->link(from, to); }
-void Node::unlink(const codec::Pid& from, const codec::Pid& to) { impl_->unlink(from, to); }
+void Node::link(const codec::Pid& from, const codec::Pid& to) { impl_->links.link(from, to); }
+void Node::unlink(const codec::Pid& from, const codec::Pid& to) { impl_->links.unlink(from, to); }
 void Node::exit_signal(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason) {
-  impl_->exit_signal(from, to, reason);
+  impl_->links.exit_signal(from, to, reason);
 }
 codec::Reference Node::monitor(const codec::Pid& watcher, const codec::Term& target,
                                codec::Atom target_node) {
-  return impl_->monitor(watcher, target, target_node);
+  return impl_->links.monitor(watcher, target, target_node);
 }
 void Node::demonitor(const codec::Pid& watcher, const codec::Reference& ref) {
-  impl_->demonitor(watcher, ref);
+  impl_->links.demonitor(watcher, ref);
 }
 codec::Reference Node::alias(const codec::Pid& owner) {
   return impl_->names.make_alias(impl_->find_slot(owner));

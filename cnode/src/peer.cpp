@@ -10,8 +10,10 @@
 #include <boost/asio/write.hpp>
 #include <utility>
 
+#include "cppnode/cnode/detail/control.hpp"
 #include "cppnode/cnode/detail/dist_flags.hpp"
-#include "node_impl.hpp"
+#include "cppnode/cnode/node.hpp"
+#include "delivery.hpp"
 
 namespace cppnode::cnode {
 
@@ -107,7 +109,7 @@ bool Peer::send(OutSignal&& signal) {
       std::string().swap(scratch);  // do not keep a huge message's buffer per thread
     }
     if (busy) {
-      NodeImpl::met_busy_peer(shared_from_this());
+      Delivery::met_busy_peer(shared_from_this());
     }
     return queued;
   }
@@ -132,7 +134,7 @@ bool Peer::send(OutSignal&& signal) {
     busy = busy_locked();
   }
   if (busy) {
-    NodeImpl::met_busy_peer(shared_from_this());
+    Delivery::met_busy_peer(shared_from_this());
   }
   return true;
 }
