@@ -35,15 +35,22 @@ std::optional<Call> call_of(const Term& message) {
   if (from == nullptr || from->elements.size() != 2 || !from->elements[0].is<Pid>()) {
     return std::nullopt;
   }
-  const auto* tag = from->elements[1].get_if<codec::List>();
-  if (tag == nullptr || tag->proper || tag->elements.size() != 2 ||
-      !tag->elements[0].is_atom("alias") || !tag->elements[1].is<Reference>()) {
+  const Reference* mref = gen_call_alias(from->elements[1]);
+  if (mref == nullptr) {
     return std::nullopt;
   }
-  return Call{from->elements[0].as<Pid>(), tag->elements[1].as<Reference>()};
+  return Call{from->elements[0].as<Pid>(), *mref};
 }
 
 }  // namespace
+
+const Reference* gen_call_alias(const Term& tag) {
+  const auto* l = tag.get_if<codec::List>();
+  if (l == nullptr || l->proper || l->elements.size() != 2 || !l->elements[0].is_atom("alias")) {
+    return nullptr;
+  }
+  return l->elements[1].get_if<Reference>();
+}
 
 void LinkProtocol::watch_call(const std::shared_ptr<Peer>& peer, const SlotPtr& slot,
                               const Term& target, const Term& message) {

@@ -16,15 +16,7 @@ void EchoProcess::on_signal(Signal signal) {
   codec::Pid pid;
   codec::Term tag;
   if (codec::match(m->message, "$gen_call"_a, &from, &request) && codec::match(from, &pid, &tag)) {
-    // OTP 24+ callers tag with [alias | Ref]: answer the alias, so a late reply is dropped.
-    const auto* l = tag.get_if<codec::List>();
-    codec::Term reply = codec::tuple(tag, std::move(request));
-    if (l != nullptr && !l->proper && l->elements.size() == 2 && l->elements[0].is_atom("alias") &&
-        l->elements[1].is<codec::Reference>()) {
-      node().send_alias(self(), l->elements[1].as<codec::Reference>(), pid, std::move(reply));
-    } else {
-      node().send(self(), pid, std::move(reply));
-    }
+    node().reply(self(), pid, std::move(tag), std::move(request));
     return;
   }
   codec::Term payload;

@@ -14,6 +14,9 @@ namespace cppnode::cnode {
 
 class Peer;
 
+/// The Ref of a gen call's tag `[alias | Ref]` (OTP 24+ callers), or null.
+const codec::Reference* gen_call_alias(const codec::Term& tag);
+
 /// The link and monitor protocols of the ERTS "Distribution Protocol" document, applied alike
 /// to local and remote peers: what a process's link, unlink, monitor and demonitor send, how a
 /// process reacts on its strand to the signals that reach it, what its exit owes the others,

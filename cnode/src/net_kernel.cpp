@@ -32,15 +32,7 @@ void NetKernel::on_signal(Signal signal) {
     spdlog::debug("net_kernel: no answer for call {}", codec::to_string(request));
     return;
   }
-  Term reply = codec::tuple(tag, "yes"_a);
-  // OTP 24+ callers tag with [alias | Ref]: answer the alias so a late reply is dropped by them.
-  if (const auto* l = tag.get_if<codec::List>();
-      l != nullptr && !l->proper && l->elements.size() == 2 && l->elements[0].is_atom("alias") &&
-      l->elements[1].is<codec::Reference>()) {
-    node().send_alias(self(), l->elements[1].as<codec::Reference>(), caller, std::move(reply));
-  } else {
-    node().send(self(), caller, std::move(reply));
-  }
+  node().reply(self(), caller, std::move(tag), "yes"_a);
 }
 
 }  // namespace cppnode::cnode

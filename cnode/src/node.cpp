@@ -308,6 +308,10 @@ void Node::send_alias(const codec::Pid& from, const codec::Reference& alias,
                       const codec::Pid& fallback_pid, codec::Term message) {
   impl_->send_alias(from, alias, fallback_pid, std::move(message));
 }
+void Node::reply(const codec::Pid& server, const codec::Pid& caller, codec::Term tag,
+                 codec::Term reply) {
+  impl_->reply(server, caller, std::move(tag), std::move(reply));
+}
 void Node::link(const codec::Pid& from, const codec::Pid& to) { impl_->links.link(from, to); }
 void Node::unlink(const codec::Pid& from, const codec::Pid& to) { impl_->links.unlink(from, to); }
 void Node::exit_signal(const codec::Pid& from, const codec::Pid& to, const codec::Term& reason) {

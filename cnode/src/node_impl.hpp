@@ -109,6 +109,8 @@ struct NodeImpl : PeerHost, ProcessExits {
                   codec::Term message);
   void send_alias(const codec::Pid& from, const codec::Reference& alias, const codec::Pid& fallback,
                   codec::Term message);
+  void reply(const codec::Pid& server, const codec::Pid& caller, codec::Term tag,
+             codec::Term reply);
 
   // ---- Incoming control messages (control_handler.cpp), on the peer's strand ----
   /// An error closes the connection (the message was ill-formed for this node).

@@ -109,9 +109,20 @@ void NodeImpl::send_alias(const codec::Pid& from, const codec::Reference& alias,
   }
   if (connections.send_to(alias.node, OutAliasSend{from, alias, fallback, std::move(message)})) {
     messages_out.fetch_add(1, std::memory_order_relaxed);
-    if (links.watches_calls()) {
-      links.forget_call(from, alias);
-    }
+  }
+}
+
+void NodeImpl::reply(const codec::Pid& server, const codec::Pid& caller, codec::Term tag,
+                     codec::Term reply) {
+  const codec::Reference* alias = gen_call_alias(tag);
+  if (alias == nullptr) {
+    send(server, caller, codec::tuple(std::move(tag), std::move(reply)));
+    return;
+  }
+  const codec::Reference ref = *alias;
+  send_alias(server, ref, caller, codec::tuple(std::move(tag), std::move(reply)));
+  if (links.watches_calls() && ref.node != name) {
+    links.forget_call(server, ref);
   }
 }
 

@@ -165,6 +165,11 @@ class Node {
   /// back to `fallback_pid` when the peer does not support aliases.
   void send_alias(const codec::Pid& from, const codec::Reference& alias,
                   const codec::Pid& fallback_pid, codec::Term message);
+  /// `gen:reply({Caller, Tag}, Reply)` from the local process `server`: `{Tag, Reply}` to the
+  /// alias when Tag is `[alias | Ref]` (OTP 24+ callers; the node falls back to `caller` if the
+  /// peer has no aliases), else to `caller`. Thread-safe.
+  void reply(const codec::Pid& server, const codec::Pid& caller, codec::Term tag,
+             codec::Term reply);
   /// `link/1` by `from` (a local process). The signal to `to` leaves before this returns, so it
   /// cannot be overtaken by a later signal from the same thread. A dead `to` answers with an
   /// exit `noproc`, an unreachable node with `noconnection`.
