@@ -53,6 +53,18 @@ std::size_t hash_text(std::string_view s) noexcept {
   return static_cast<std::size_t>(h);
 }
 
+// Text of up to 8 bytes as one word: byte i in bits 8i..8i+7, the rest zero. Reads only the text.
+std::uint64_t short_word(std::string_view s) noexcept {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n >= 4) return load32(p) | (load32(p + n - 4) << (8 * (n - 4)));
+  std::uint64_t w = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  }
+  return w;
+}
+
 // Equality of an interned name with candidate text of the same length.
 bool same_text(const std::string& name, std::string_view s) noexcept {
   const std::size_t n = s.size();
@@ -83,7 +95,7 @@ void set_etf(AtomEntry& e) {
 }
 
 AtomEntry* make_entry(std::string_view utf8, std::size_t h) {
-  auto* e = new AtomEntry{std::string(utf8), h, AtomCharset::ascii, {}, {}};
+  auto* e = new AtomEntry{std::string(utf8), h, AtomCharset::ascii, {}, {}, 0};
   for (char c : utf8) {
     if (static_cast<unsigned char>(c) >= 0x80) {
       e->charset = AtomCharset::latin1;
@@ -103,12 +115,13 @@ AtomEntry* make_entry(std::string_view utf8, std::size_t h) {
     }
   }
   set_etf(*e);
+  if (utf8.size() <= 8) e->short_text = short_word(utf8);
   return e;
 }
 
 const AtomEntry* empty_entry() noexcept {
   static const AtomEntry entry = [] {
-    AtomEntry e{std::string(), hash_text({}), AtomCharset::ascii, {}, {}};
+    AtomEntry e{std::string(), hash_text({}), AtomCharset::ascii, {}, {}, 0};
     set_etf(e);
     return e;
   }();
@@ -155,20 +168,39 @@ AtomTable& table() {
 }
 
 // Most atoms a thread sees are the same few dozen: a direct-mapped per-thread cache avoids the
-// shared lock on the decoder's hot path.
+// shared lock on the decoder's hot path. Names of up to 8 bytes (ok, error, put, reply, ...)
+// have a cache of their own, indexed and checked by the name as one word: no hash of the text
+// and no second load to compare it.
 constexpr std::size_t cache_size = 1024;
 thread_local std::array<const AtomEntry*, cache_size> tls_cache{};
+thread_local std::array<const AtomEntry*, cache_size> tls_short_cache{};
+
+std::size_t short_slot(std::uint64_t word, std::size_t size) noexcept {
+  constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
+  return static_cast<std::size_t>(((word + size) * k) >> 54) & (cache_size - 1);
+}
 
 }  // namespace
 
 namespace {
 
-const AtomEntry* intern(std::string_view utf8, bool limited) {
+const AtomEntry* intern_long(std::string_view utf8, bool limited) {
   const std::size_t h = hash_text(utf8);
   const AtomEntry*& slot = tls_cache[h & (cache_size - 1)];
   const AtomEntry* e = slot;
   if (e != nullptr && e->hash == h && same_text(e->name, utf8)) return e;
   e = table().intern(utf8, h, limited);
+  if (e != nullptr) slot = e;
+  return e;
+}
+
+const AtomEntry* intern(std::string_view utf8, bool limited) {
+  if (utf8.size() > 8) return intern_long(utf8, limited);
+  const std::uint64_t word = short_word(utf8);
+  const AtomEntry*& slot = tls_short_cache[short_slot(word, utf8.size())];
+  const AtomEntry* e = slot;
+  if (e != nullptr && e->short_text == word && e->name.size() == utf8.size()) return e;
+  e = intern_long(utf8, limited);
   if (e != nullptr) slot = e;
   return e;
 }

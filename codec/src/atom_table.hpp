@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,9 @@ struct AtomEntry {
   std::string name;  // UTF-8
   std::size_t hash = 0;
   AtomCharset charset = AtomCharset::ascii;
-  std::string latin1;  // set when charset == latin1
-  std::string etf;     // the atom as term_to_binary/1 writes it, tag included
+  std::string latin1;            // set when charset == latin1
+  std::string etf;               // the atom as term_to_binary/1 writes it, tag included
+  std::uint64_t short_text = 0;  // names of up to 8 bytes: the bytes, zero-padded, little-endian
 };
 
 struct AtomAccess {

@@ -259,11 +259,10 @@ bool Decoder::fun(Term& out, std::size_t depth) {
   const std::uint8_t* saved_end = end_;
   end_ = fun_end;  // the fields must stay inside the announced size
   Fun f;
-  std::uint32_t num_free = 0;
-  Pid creator;
-  bool ok = fun_header(f, num_free, creator) && (num_free == 0 || enter(depth));
+  FunHeader header;
+  bool ok = fun_header(f, header) && (header.num_free == 0 || enter(depth));
   std::vector<Term> env;
-  for (std::uint32_t i = 0; ok && i < num_free; ++i) {
+  for (std::uint32_t i = 0; ok && i < header.num_free; ++i) {
     Term v;
     ok = term(v, depth + 1);
     if (ok && options_.atom_cache != nullptr) env.push_back(std::move(v));
@@ -274,7 +273,7 @@ bool Decoder::fun(Term& out, std::size_t depth) {
   if (options_.atom_cache != nullptr) {
     // After a distribution header the bytes may name atoms by cache index, which means nothing
     // outside this message: the fun keeps an encoding with the atoms' text.
-    reencode_fun(tag_pos, f, creator, env);
+    reencode_fun(tag_pos, f, header, env);
   } else {
     f.encoded.assign(reinterpret_cast<const char*>(tag_pos), size + 1);
   }
@@ -282,7 +281,7 @@ bool Decoder::fun(Term& out, std::size_t depth) {
   return true;
 }
 
-void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creator,
+void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const FunHeader& header,
                            const std::vector<Term>& env) {
   std::string& e = f.encoded;
   e.push_back(static_cast<char>(tag::new_fun));
@@ -290,9 +289,9 @@ void Decoder::reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creat
   // Arity, uniq, index and the number of free variables, as they came.
   e.append(reinterpret_cast<const char*>(tag_pos) + 5, 1 + 16 + 4 + 4);
   encode_body(Term(f.module), e);
-  encode_body(Term(static_cast<std::int64_t>(f.index)), e);
-  encode_body(Term(static_cast<std::int64_t>(f.uniq)), e);
-  encode_body(Term(creator), e);
+  encode_body(Term(static_cast<std::int64_t>(header.old_index)), e);
+  encode_body(Term(static_cast<std::int64_t>(header.old_uniq)), e);
+  encode_body(Term(header.creator), e);
   for (const Term& v : env) encode_body(v, e);
   const auto size = static_cast<std::uint32_t>(e.size() - 1);
   for (std::size_t i = 0; i < 4; ++i) {

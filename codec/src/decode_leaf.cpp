@@ -475,22 +475,23 @@ bool Decoder::export_fun(Term& out) {
 
 // NEW_FUN_EXT up to its free variables: Size(4) Arity(1) Uniq(16) Index(4) NumFree(4) Module
 // OldIndex OldUniq Pid. The caller has limited end_ to the announced size.
-bool Decoder::fun_header(Fun& f, std::uint32_t& num_free, Pid& creator) {
+bool Decoder::fun_header(Fun& f, FunHeader& header) {
   p_ += 1 + 16 + 4;  // arity, uniq, index: the size check made room for them
-  num_free = u32();
-  if (!atom(f.module, "the module of a fun") || !small_uint(f.index, "the index of a fun") ||
-      !small_uint(f.uniq, "the uniq of a fun")) {
+  header.num_free = u32();
+  if (!atom(f.module, "the module of a fun") ||
+      !small_uint(header.old_index, "the index of a fun") ||
+      !small_uint(header.old_uniq, "the uniq of a fun")) {
     return false;
   }
   if (remaining() == 0 || (*p_ != tag::new_pid && *p_ != tag::pid)) {
     return fail(errc::bad_value, "expected the pid of a fun");
   }
-  if (!pid(u8(), creator)) return false;
-  if (num_free > remaining()) return fail_count(num_free, "free variables in a fun");
+  if (!pid(u8(), header.creator)) return false;
+  if (header.num_free > remaining()) return fail_count(header.num_free, "free variables in a fun");
   return true;
 }
 
-bool Decoder::fun_environment(std::vector<Term>& env) {
+bool Decoder::fun_parts(FunHeader& header, std::vector<Term>* env) {
   if (remaining() < 5 || *p_ != tag::new_fun) return false;
   const std::uint8_t* end = end_;
   ++p_;
@@ -498,12 +499,12 @@ bool Decoder::fun_environment(std::vector<Term>& env) {
   if (size < 29 || size - 4 > remaining()) return false;
   end_ = p_ + size - 4;
   Fun f;
-  std::uint32_t num_free = 0;
-  Pid creator;
-  if (!fun_header(f, num_free, creator)) return false;
-  env.resize(num_free);
-  for (auto& v : env) {
-    if (!term(v, 1)) return false;
+  if (!fun_header(f, header)) return false;
+  if (env != nullptr) {
+    env->resize(header.num_free);
+    for (auto& v : *env) {
+      if (!term(v, 1)) return false;
+    }
   }
   end_ = end;
   return true;
@@ -604,13 +605,25 @@ bool Decoder::compressed(Term& out) {
   return true;
 }
 
-std::vector<Term> fun_environment(const Fun& f) {
-  std::vector<Term> env;
+bool fun_parts(const Fun& f, FunHeader& header, std::vector<Term>* env) {
   const auto* b = reinterpret_cast<const std::uint8_t*>(f.encoded.data());
   const DecodeOptions options;
   Decoder d(b, b + f.encoded.size(), options, {});
-  if (!d.fun_environment(env)) env.clear();
-  return env;
+  return d.fun_parts(header, env);
 }
 
 }  // namespace cppnode::codec::detail
+
+namespace cppnode::codec {
+
+std::uint32_t Fun::index() const {
+  detail::FunHeader header;
+  return detail::fun_parts(*this, header, nullptr) ? header.old_index : 0;
+}
+
+std::uint32_t Fun::uniq() const {
+  detail::FunHeader header;
+  return detail::fun_parts(*this, header, nullptr) ? header.old_uniq : 0;
+}
+
+}  // namespace cppnode::codec

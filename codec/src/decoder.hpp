@@ -12,6 +12,14 @@
 
 namespace cppnode::codec::detail {
 
+/// The fields of NEW_FUN_EXT after its module, up to its free variables.
+struct FunHeader {
+  std::uint32_t num_free = 0;
+  std::uint32_t old_index = 0;
+  std::uint32_t old_uniq = 0;
+  Pid creator;
+};
+
 /// Reads ETF terms from a byte range. Every failure records an Error and returns false.
 ///
 /// The recursive functions (term, element, tuple, list, map, fun; decode.cpp) keep small stack
@@ -27,8 +35,9 @@ class Decoder {
   bool term(Term& out, std::size_t depth);
   /// COMPRESSED (tag 80) at the current position, which only the top level may hold.
   bool compressed(Term& out);
-  /// The free variables of the NEW_FUN_EXT at the current position.
-  bool fun_environment(std::vector<Term>& env);
+  /// The header of the NEW_FUN_EXT at the current position and, if `env` is given, its free
+  /// variables.
+  bool fun_parts(FunHeader& header, std::vector<Term>* env);
 
   [[nodiscard]] std::size_t position() const { return static_cast<std::size_t>(p_ - begin_); }
   [[nodiscard]] std::size_t remaining() const { return static_cast<std::size_t>(end_ - p_); }
@@ -42,7 +51,7 @@ class Decoder {
   bool list_tail(std::vector<Term>& elems, Term& out, std::size_t depth);
   bool map(Term& out, std::size_t depth);
   bool fun(Term& out, std::size_t depth);
-  static void reencode_fun(const std::uint8_t* tag_pos, Fun& f, const Pid& creator,
+  static void reencode_fun(const std::uint8_t* tag_pos, Fun& f, const FunHeader& header,
                            const std::vector<Term>& env);
 
   // ---- Leaves (decode_leaf.cpp), never inlined into the recursion ----
@@ -57,7 +66,7 @@ class Decoder {
   bool reference(std::uint8_t t, Term& out);
   bool export_fun(Term& out);
   bool small_uint(std::uint32_t& out, const char* role);
-  [[gnu::noinline]] bool fun_header(Fun& f, std::uint32_t& num_free, Pid& creator);
+  [[gnu::noinline]] bool fun_header(Fun& f, FunHeader& header);
   [[gnu::noinline]] bool append_string_tail(std::vector<Term>& elems);
   [[gnu::noinline]] static void finish_list(std::vector<Term>& elems, Term& out);
 
@@ -113,7 +122,8 @@ class Decoder {
   Error error_;
 };
 
-/// The free variables of a fun, decoded from its bytes (for ordering funs).
-std::vector<Term> fun_environment(const Fun& f);
+/// The header of a fun and, if `env` is given, its free variables, decoded from its bytes; false
+/// if they do not hold them.
+bool fun_parts(const Fun& f, FunHeader& header, std::vector<Term>* env);
 
 }  // namespace cppnode::codec::detail

@@ -259,9 +259,9 @@ class Printer {
     out_.append("#Fun<");
     write_atom(out_, f.module);
     out_.push_back('.');
-    write_uint(out_, f.index);
+    write_uint(out_, f.index());
     out_.push_back('.');
-    write_uint(out_, f.uniq);
+    write_uint(out_, f.uniq());
     out_.push_back('>');
   }
   void value(const Export& e) {

@@ -392,11 +392,15 @@ std::strong_ordering compare(const Term& a, const Term& b, NumberOrder order) {
 namespace {
 SO cmp_funs(const Fun& a, const Fun& b, NumberOrder order) {
   if (a.module != b.module) return a.module <=> b.module;
-  if (a.index != b.index) return cmp3(a.index, b.index);
-  if (a.uniq != b.uniq) return cmp3(a.uniq, b.uniq);
   if (a.encoded == b.encoded) return SO::equal;
-  const auto ea = detail::fun_environment(a);
-  const auto eb = detail::fun_environment(b);
+  detail::FunHeader ha;
+  detail::FunHeader hb;
+  std::vector<Term> ea;
+  std::vector<Term> eb;
+  if (!detail::fun_parts(a, ha, &ea)) ea.clear();
+  if (!detail::fun_parts(b, hb, &eb)) eb.clear();
+  if (ha.old_index != hb.old_index) return cmp3(ha.old_index, hb.old_index);
+  if (ha.old_uniq != hb.old_uniq) return cmp3(ha.old_uniq, hb.old_uniq);
   if (ea.size() != eb.size()) return cmp3(ea.size(), eb.size());
   for (std::size_t i = 0; i < ea.size(); ++i) {
     if (SO c = detail::compare(ea[i], eb[i], order); std::is_neq(c)) return c;
@@ -408,7 +412,7 @@ SO cmp_funs(const Fun& a, const Fun& b, NumberOrder order) {
 
 // ---- Term ----
 
-Term::Term(std::uint64_t v) {
+Term::Term(std::uint64_t v) : value_(std::int64_t{0}) {
   if (v <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     value_ = static_cast<std::int64_t>(v);
     return;
@@ -418,7 +422,7 @@ Term::Term(std::uint64_t v) {
   value_ = std::move(b);
 }
 
-Term::Term(BigInt v) {
+Term::Term(BigInt v) : value_(std::int64_t{0}) {
   while (!v.magnitude.empty() && v.magnitude.back() == 0) v.magnitude.pop_back();
   if (v.magnitude.size() <= 8) {
     std::uint64_t m = 0;
@@ -436,7 +440,7 @@ Term::Term(BigInt v) {
   value_ = std::move(v);
 }
 
-Term::Term(BitString v) {
+Term::Term(BitString v) : value_(std::int64_t{0}) {
   if (v.bits_in_last == 8) {
     value_ = Binary{std::move(v.bytes)};
     return;

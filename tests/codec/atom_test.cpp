@@ -56,6 +56,37 @@ TEST(Atom, RejectsBadText) {
   EXPECT_THROW(Atom("\xFF"), std::invalid_argument);
 }
 
+// Names of up to 8 bytes are looked up by their text as one word: names that differ only in a
+// trailing NUL, or in their last byte, or that share a cache slot, must stay apart.
+TEST(Atom, ShortNamesStayDistinct) {
+  std::vector<std::string> names = {"",
+                                    std::string(1, '\0'),
+                                    std::string(2, '\0'),
+                                    "a",
+                                    std::string("a\0", 2),
+                                    "ab",
+                                    "abc",
+                                    "abcd",
+                                    "abcde",
+                                    "abcdef",
+                                    "abcdefg",
+                                    "abcdefgh",
+                                    "abcdefgi",
+                                    "abcdefghi"};
+  for (int i = 0; i < 3000; ++i) names.push_back("k" + std::to_string(i));
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass finds them cached
+    for (const auto& n : names) {
+      std::string bytes = {'\x83', '\x77', static_cast<char>(n.size())};
+      bytes += n;
+      const auto t =
+          decode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+      ASSERT_TRUE(t.has_value()) << n;
+      ASSERT_EQ(t->as<Atom>().name(), n);
+      ASSERT_EQ(t->as<Atom>(), Atom(n));
+    }
+  }
+}
+
 TEST(Atom, ThreadsSeeOneAtomPerText) {
   constexpr int threads = 4;
   constexpr int per_thread = 2000;

@@ -171,8 +171,10 @@ Term from_ei(const char* buf, int& i, const std::string& whole) {
         fun.encoded =
             whole.substr(static_cast<std::size_t>(start), static_cast<std::size_t>(i - start));
         fun.module = Atom(f.module);
-        fun.index = static_cast<std::uint32_t>(f.u.closure.old_index);
-        fun.uniq = static_cast<std::uint32_t>(f.u.closure.uniq);
+        if (fun.index() != static_cast<std::uint32_t>(f.u.closure.old_index) ||
+            fun.uniq() != static_cast<std::uint32_t>(f.u.closure.uniq)) {
+          throw std::runtime_error("fun index/uniq read from its bytes differ from ei's");
+        }
         out = Term(std::move(fun));
       }
       free_fun(&f);

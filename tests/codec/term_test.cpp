@@ -58,6 +58,31 @@ TEST(Term, KindsFollowErlangTermOrder) {
   EXPECT_LT(list(1), binary(""));
 }
 
+// Lists and tuples are vectors of Terms: their size is what decoding allocates per element.
+TEST(Term, IsSixWordsOn64BitTargets) {
+  if constexpr (sizeof(void*) == 8) {
+    EXPECT_EQ(sizeof(Term), 48U);
+  }
+}
+
+TEST(Term, FunIndexAndUniqComeFromItsBytes) {
+  // fun make_corpus:'-funs/0-fun-3-'/0 from tests/data/etf_corpus.txt (fun_6).
+  const std::string hex =
+      "700000004F00344C0C61F38F2E2EDCE2C86179ED3649000000030000000064000B6D616B655F636F72707573610"
+      "36201A260635864000D6E6F6E6F6465406E6F686F7374000000090000000000000000";
+  Fun f;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    f.encoded.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  f.module = Atom("make_corpus");
+  EXPECT_EQ(f.index(), 3U);
+  EXPECT_EQ(f.uniq(), 27418723U);
+  EXPECT_EQ(to_string(Term(f)), "#Fun<make_corpus.3.27418723>");
+  f.encoded.resize(20);  // not a whole fun: nothing to read
+  EXPECT_EQ(f.index(), 0U);
+  EXPECT_EQ(f.uniq(), 0U);
+}
+
 TEST(Term, BoolIsAnAtom) {
   EXPECT_EQ(Term(true), Term("true"_a));
   EXPECT_TRUE(Term(false).is_atom("false"));

@@ -20,7 +20,7 @@ class AtomCacheOut;
 /// Whatever the input, decoding returns a term or an Error (offset, and what was expected and
 /// what came); it never throws, crashes or reads out of bounds. Besides these options:
 /// - a length or count field may never exceed the bytes that remain, so memory stays within a
-///   small multiple of the input (about 56 bytes per term, the size of a Term);
+///   small multiple of the input (about 48 bytes per term, the size of a Term);
 /// - atoms hold at most 255 characters of valid UTF-8 (Latin-1 for ATOM_EXT/SMALL_ATOM_EXT);
 /// - a COMPRESSED term is inflated as it really expands, never beyond its announced size nor
 ///   beyond what deflate can produce from the bytes given (1032:1);
