@@ -47,6 +47,12 @@ void add_options(CLI::App& cli, Options& o) {
                  "slice when the machine is busy")
       ->check(CLI::IsMember({"normal", "batch"}))
       ->capture_default_str();
+  cli.add_option("--busy-wait-us", o.busy_wait_us,
+                 "Microseconds an event-loop thread keeps polling after its last event before it "
+                 "sleeps, as BEAM schedulers do (erl +sbwt): a call that comes meanwhile costs no "
+                 "wake-up; a core stays busy while calls keep coming. 0 = sleep at once")
+      ->check(CLI::Range(0U, 100000U))
+      ->capture_default_str();
   cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -8,6 +8,7 @@
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -162,6 +163,22 @@ void NodeImpl::use_batch_scheduling() {
   }
 }
 
+// io.run(), except that a thread with nothing to do polls for config.busy_wait before it blocks.
+void NodeImpl::run_busy_waiting() {
+  using clock = std::chrono::steady_clock;
+  auto last_work = clock::now();
+  while (!io.stopped()) {
+    if (io.poll() > 0) {
+      last_work = clock::now();
+    } else if (clock::now() - last_work >= config.busy_wait) {
+      io.run_one();
+      last_work = clock::now();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+}
+
 void NodeImpl::run() {
   unsigned n = config.threads != 0 ? config.threads : std::thread::hardware_concurrency();
   if (n == 0) {
@@ -173,7 +190,11 @@ void NodeImpl::run() {
     }
     while (true) {
       try {
-        io.run();
+        if (config.busy_wait.count() > 0) {
+          run_busy_waiting();
+        } else {
+          io.run();
+        }
         return;
       } catch (const std::exception& e) {
         spdlog::error("unexpected exception on a node thread: {}", e.what());

@@ -5,6 +5,7 @@
 // same read (which made CPU-bound servers take turns on one thread).
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -128,6 +129,37 @@ TEST(LiveThreads, BatchSchedulingPutsEveryEventLoopThreadUnderSchedBatch) {
     for (int i = 0; i < messages; ++i) cpp->send(pid, pid, Term(i));
     ASSERT_TRUE(wait_until([&] { return reporter->seen == messages; }));
     EXPECT_EQ(reporter->batch, batch ? messages : 0);
+  }
+}
+
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The event-loop threads poll for NodeConfig::busy_wait after their last event, then sleep: a
+// node with nothing to do (its connection quiet) costs no CPU, with or without busy waiting. A
+// loop that kept polling would spend about 2 s of CPU here.
+TEST(LiveThreads, EventLoopThreadsSleepWhenTheNodeIsIdle) {
+  Epmd epmd;
+  for (const auto busy_wait : {std::chrono::microseconds(0), std::chrono::microseconds(50),
+                               std::chrono::microseconds(5000)}) {
+    SCOPED_TRACE("busy_wait " + std::to_string(busy_wait.count()) + " us");
+    LiveNode cpp(epmd, [&](NodeConfig& c) {
+      c.threads = 2;
+      c.busy_wait = busy_wait;
+    });
+    auto reporter = std::make_shared<PolicyReporter>(cpp.node());
+    const codec::Pid pid = cpp->spawn(reporter);
+    for (int i = 0; i < 100; ++i) cpp->send(pid, pid, Term(i));
+    ASSERT_TRUE(wait_until([&] { return reporter->seen == 100; }));
+    const double before = process_cpu_seconds();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    EXPECT_LT(process_cpu_seconds() - before, 0.25);
   }
 }
 

@@ -90,6 +90,12 @@ struct NodeConfig {
   /// busy peers (a local client) the node reads larger batches and costs them fewer context
   /// switches; when the machine is busy a wake-up may wait for the running process's time slice.
   bool batch_scheduling = false;
+  /// How long an event-loop thread keeps polling for work after its last event before it sleeps,
+  /// as the BEAM's schedulers spin before they sleep (erl +sbwt): a message that comes meanwhile
+  /// is handled without a wake-up, which is what a call's round trip mostly costs on Linux
+  /// (bench/RESULTS.md: at one caller 2.5x the calls/s and a third of the latency). While
+  /// messages keep coming a polling thread keeps a core busy; zero sleeps at once.
+  std::chrono::microseconds busy_wait{50};
   /// Distribution over IPv6, as `erl -proto_dist inet6_tcp` (or `inet6_tls` with `tls`): peers'
   /// hosts are resolved to IPv6 addresses, and their epmd asked over IPv6. Listen on an IPv6
   /// `listen_address` ("::1", or "::" for every address). Node names may carry an IPv6 literal
