@@ -164,17 +164,22 @@ void NodeImpl::use_batch_scheduling() {
 }
 
 // io.run(), except that a thread with nothing to do polls for config.busy_wait before it blocks.
+// It polls only while work comes often: after a sleep of more than four times that, it blocks at
+// once next time, so a node that gets a message now and then does not poll after each one.
 void NodeImpl::run_busy_waiting() {
   using clock = std::chrono::steady_clock;
   auto last_work = clock::now();
+  bool work_comes_often = true;
   while (!io.stopped()) {
     if (io.poll() > 0) {
       last_work = clock::now();
-    } else if (clock::now() - last_work >= config.busy_wait) {
+    } else if (work_comes_often && clock::now() - last_work < config.busy_wait) {
+      std::this_thread::yield();
+    } else {
+      const auto asleep_since = clock::now();
       io.run_one();
       last_work = clock::now();
-    } else {
-      std::this_thread::yield();
+      work_comes_often = last_work - asleep_since < 4 * config.busy_wait;
     }
   }
 }

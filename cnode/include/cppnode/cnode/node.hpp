@@ -94,7 +94,9 @@ struct NodeConfig {
   /// as the BEAM's schedulers spin before they sleep (erl +sbwt): a message that comes meanwhile
   /// is handled without a wake-up, which is what a call's round trip mostly costs on Linux
   /// (bench/RESULTS.md: at one caller 2.5x the calls/s and a third of the latency). While
-  /// messages keep coming a polling thread keeps a core busy; zero sleeps at once.
+  /// messages keep coming a polling thread keeps a core busy; after a sleep of more than four
+  /// times this it sleeps at once the next time, until work comes often again. Zero sleeps at
+  /// once.
   std::chrono::microseconds busy_wait{50};
   /// Distribution over IPv6, as `erl -proto_dist inet6_tcp` (or `inet6_tls` with `tls`): peers'
   /// hosts are resolved to IPv6 addresses, and their epmd asked over IPv6. Listen on an IPv6
