@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cppnode/codec/term.hpp"
+#include "decoder.hpp"
 #include "term_compare.hpp"
 #include "utf8.hpp"
 
@@ -258,10 +259,12 @@ class Printer {
   void value(const Fun& f) {
     out_.append("#Fun<");
     write_atom(out_, f.module);
+    detail::FunHeader header;  // index and uniq from one read of the bytes; 0 if they lack them
+    if (!detail::fun_parts(f, header, nullptr)) header = {};
     out_.push_back('.');
-    write_uint(out_, f.index());
+    write_uint(out_, header.old_index);
     out_.push_back('.');
-    write_uint(out_, f.uniq());
+    write_uint(out_, header.old_uniq);
     out_.push_back('>');
   }
   void value(const Export& e) {
