@@ -53,6 +53,12 @@ void add_options(CLI::App& cli, Options& o) {
                  "wake-up; a core stays busy while calls keep coming. 0 = sleep at once")
       ->check(CLI::Range(0U, 100000U))
       ->capture_default_str();
+  cli.add_option("--coalesce-us", o.coalesce_us,
+                 "Microseconds an event-loop thread sleeps between polls while peers send as fast "
+                 "as it answers, so that their requests are read and answered in batches (fewer "
+                 "system calls and packets per call); a lone caller never waits for it. 0 = never")
+      ->check(CLI::Range(0U, 10000U))
+      ->capture_default_str();
   cli.add_option("--rate-limit", o.rate_limit, "rate_limiter: calls allowed per second")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -27,6 +27,7 @@ struct Options {
   std::string remote_monitors = "full";      // --remote-monitors: full or calls
   std::string scheduling = "normal";         // --scheduling: normal or batch
   unsigned busy_wait_us = 50;                // --busy-wait-us
+  unsigned coalesce_us = 50;                 // --coalesce-us
   int rate_limit = 3;                        // --rate-limit: rate_limiter calls per second
   std::int64_t cart_timeout_ms = 1'800'000;  // --cart-timeout-ms: shopping_cart inactivity
   int max_restarts = 3;                      // --max-restarts: within 5 s, as OTP's default

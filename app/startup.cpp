@@ -32,6 +32,7 @@ codec::Result<cnode::NodeConfig, cnode::Failure> make_config(const Options& o) {
   config.remote_monitors = o.remote_monitors == "full";
   config.batch_scheduling = o.scheduling == "batch";
   config.busy_wait = std::chrono::microseconds(o.busy_wait_us);
+  config.coalesce = std::chrono::microseconds(o.coalesce_us);
   config.start_epmd = !o.no_epmd;
   config.register_with_epmd = !o.no_epmd;
   if (o.erl_epmd_port != 0) config.erl_epmd_port = o.erl_epmd_port;

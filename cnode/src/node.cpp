@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "cppnode/cnode/detail/handshake_protocol.hpp"
+#include "cppnode/cnode/detail/loop_pacing.hpp"
 #include "cppnode/cnode/epmd.hpp"
 #include "epmd_client.hpp"
 #include "net_kernel.hpp"
@@ -163,23 +165,34 @@ void NodeImpl::use_batch_scheduling() {
   }
 }
 
-// io.run(), except that a thread with nothing to do polls for config.busy_wait before it blocks.
-// It polls only while work comes often: after a sleep of more than four times that, it blocks at
-// once next time, so a node that gets a message now and then does not poll after each one.
-void NodeImpl::run_busy_waiting() {
+// io.run(), paced by LoopPacing: a thread with nothing to do polls for config.busy_wait before it
+// blocks, and one whose peers keep sending while it answers naps for config.coalesce between
+// polls.
+void NodeImpl::run_paced() {
   using clock = std::chrono::steady_clock;
-  auto last_work = clock::now();
-  bool work_comes_often = true;
+  using Step = detail::LoopPacing::Step;
+  if (config.coalesce.count() > 0) {
+    // A nap of tens of microseconds would otherwise last the default timer slack (50 us) more.
+    prctl(PR_SET_TIMERSLACK, 1000UL);
+  }
+  detail::LoopPacing pacing(config.busy_wait, config.coalesce, clock::now());
   while (!io.stopped()) {
-    if (io.poll() > 0) {
-      last_work = clock::now();
-    } else if (work_comes_often && clock::now() - last_work < config.busy_wait) {
-      std::this_thread::yield();
-    } else {
-      const auto asleep_since = clock::now();
-      io.run_one();
-      last_work = clock::now();
-      work_comes_often = last_work - asleep_since < 4 * config.busy_wait;
+    const std::size_t handlers = io.poll();
+    switch (pacing.after_poll(handlers, detail::LoopPacing::take_sent_note(), clock::now())) {
+      case Step::poll:
+        break;
+      case Step::nap:
+        std::this_thread::sleep_for(config.coalesce);
+        break;
+      case Step::yield:
+        std::this_thread::yield();
+        break;
+      case Step::sleep: {
+        const auto asleep_since = clock::now();
+        io.run_one();
+        pacing.after_sleep(asleep_since, clock::now(), detail::LoopPacing::take_sent_note());
+        break;
+      }
     }
   }
 }
@@ -195,8 +208,8 @@ void NodeImpl::run() {
     }
     while (true) {
       try {
-        if (config.busy_wait.count() > 0) {
-          run_busy_waiting();
+        if (config.busy_wait.count() > 0 || config.coalesce.count() > 0) {
+          run_paced();
         } else {
           io.run();
         }

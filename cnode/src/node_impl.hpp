@@ -83,7 +83,7 @@ struct NodeImpl : PeerHost, ProcessExits {
   void run();
   /// Switches the calling thread to SCHED_BATCH (NodeConfig::batch_scheduling).
   static void use_batch_scheduling();
-  void run_busy_waiting();
+  void run_paced();
   void stop();
   void wait_for_exits(std::chrono::steady_clock::time_point deadline);
   void finish_stop();

@@ -12,6 +12,7 @@
 
 #include "cppnode/cnode/detail/control.hpp"
 #include "cppnode/cnode/detail/dist_flags.hpp"
+#include "cppnode/cnode/detail/loop_pacing.hpp"
 #include "cppnode/cnode/node.hpp"
 #include "delivery.hpp"
 
@@ -94,6 +95,7 @@ Peer::Peer(PeerHost& host, boost::asio::io_context& io, const NodeConfig& config
 Peer::~Peer() = default;
 
 bool Peer::send(OutSignal&& signal) {
+  detail::LoopPacing::note_sent();
   bool busy = false;
   // Encode outside the lock so senders on different threads encode in parallel, unless the
   // atom cache is on: its headers must go out in the order they change the cache.

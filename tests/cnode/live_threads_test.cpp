@@ -12,9 +12,11 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
 
+#include "cppnode/test_support/beam_node.hpp"
 #include "cppnode/test_support/epmd.hpp"
 #include "cppnode/test_support/names.hpp"
 #include "live_node.hpp"
@@ -182,6 +184,65 @@ TEST(LiveThreads, ANodeThatGetsAMessageNowAndThenDoesNotPollAfterEach) {
   send_now_and_then(33);
   EXPECT_LT(process_cpu_seconds() - before, 0.08);
   EXPECT_TRUE(wait_until([&] { return reporter->seen == 38; }));
+}
+
+// `Callers` processes each make `Calls` gen_server calls to `Echo`, each checking that its reply
+// is its request; the fun returns how many replies were right and the milliseconds all took.
+constexpr const char* call_echo_fun = R"(fun(Echo, Callers, Calls) ->
+  Parent = self(),
+  T0 = erlang:monotonic_time(millisecond),
+  Call = fun(I) -> [gen_server:call(Echo, {I, J}) =:= {I, J} || J <- lists:seq(1, Calls)] end,
+  Pids = [spawn(fun() -> Parent ! {self(), Call(I)} end) || I <- lists:seq(1, Callers)],
+  Right = length([x || P <- Pids, true <- receive {P, R} -> R end]),
+  {Right, erlang:monotonic_time(millisecond) - T0}
+end)";
+
+std::pair<int, int> call_echo(test_support::BeamNode& beam, const LiveNode& cpp, int callers,
+                              int calls) {
+  const std::string printed = beam.eval(
+      "pong = net_adm:ping(" + cpp.atom() + "), (" + call_echo_fun + ")({echo, " + cpp.atom() +
+          "}, " + std::to_string(callers) + ", " + std::to_string(calls) + ").",
+      std::chrono::seconds(30));
+  std::smatch m;
+  if (!std::regex_match(printed, m, std::regex(R"(\{(\d+),(\d+)\})"))) {
+    ADD_FAILURE() << "unexpected answer: " << printed;
+    return {0, 0};
+  }
+  return {std::stoi(m[1]), std::stoi(m[2])};
+}
+
+std::shared_ptr<LiveNode> echo_node(const Epmd& epmd, std::chrono::microseconds coalesce) {
+  auto cpp = std::make_shared<LiveNode>(epmd, [&](NodeConfig& c) {
+    c.threads = 1;
+    c.coalesce = coalesce;
+  });
+  const auto pid = (*cpp)->spawn(std::make_shared<Echo>(cpp->node()));
+  (*cpp)->register_name(codec::Atom("echo"), pid);
+  return cpp;
+}
+
+// While callers send as fast as they are answered, the thread naps NodeConfig::coalesce between
+// polls and answers the calls that gathered meanwhile together. With a nap of 20 ms, eight
+// callers' 25 calls each take about 25 naps (0.5 s), where they take milliseconds without; each
+// call still gets its own reply.
+TEST(LiveThreads, CallsFromSeveralCallersAreAnsweredTogetherAfterANap) {
+  Epmd epmd;
+  const auto cpp = echo_node(epmd, std::chrono::milliseconds(20));
+  test_support::BeamNode beam(epmd);
+  const auto [right, ms] = call_echo(beam, *cpp, 8, 25);
+  EXPECT_EQ(right, 200);
+  EXPECT_GE(ms, 200);
+}
+
+// A lone caller's next call comes only after its reply: it never waits for a nap. Fifty calls
+// that each waited for one would take a second.
+TEST(LiveThreads, ALoneCallerDoesNotWaitForNaps) {
+  Epmd epmd;
+  const auto cpp = echo_node(epmd, std::chrono::milliseconds(20));
+  test_support::BeamNode beam(epmd);
+  const auto [right, ms] = call_echo(beam, *cpp, 1, 50);
+  EXPECT_EQ(right, 50);
+  EXPECT_LT(ms, 500);
 }
 
 }  // namespace
