@@ -6,9 +6,9 @@
 
 namespace cppnode::cnode::detail {
 
-/// What an event-loop thread does after each round of `io_context::poll()`: the rule behind
-/// NodeConfig::busy_wait and NodeConfig::coalesce, apart from the loop so that it can be tested
-/// with made-up times.
+/// What an event-loop thread does after each round of `io_context::poll()`, which returns once the
+/// thread has run out of ready work: the rule behind NodeConfig::busy_wait and
+/// NodeConfig::coalesce, apart from the loop so that it can be tested with made-up times.
 class LoopPacing {
  public:
   using clock = std::chrono::steady_clock;
