@@ -13,13 +13,13 @@ LoopPacing::LoopPacing(std::chrono::microseconds busy_wait, std::chrono::microse
                        clock::time_point now) noexcept
     : busy_wait_(busy_wait), coalesce_(coalesce), last_work_(now) {}
 
-// Work found by the poll right after a round that sent something means that requests arrived
-// while the last ones were handled: the peers send as fast as they get answers. The thread then
-// naps between polls, so that the next requests gather and one read, one pass and one write
-// serve many calls, for as long as each nap's round answers more than one request. A lone
-// caller's next request comes only after its reply has travelled: the poll right after the
-// reply finds nothing, and if it ever does, the nap that follows gathers one call and ends the
-// napping.
+// Work found by the poll right after a round that sent something, or a round that sent more than
+// one signal, means that requests arrived while the last ones were handled: the peers send as
+// fast as they get answers. The thread then naps between polls, so that the next requests gather
+// and one read, one pass and one write serve many calls, for as long as each nap's round answers
+// more than one request. A lone caller's next request comes only after its reply has travelled:
+// the poll right after the reply finds nothing, and if it ever does, the nap that follows gathers
+// one call and ends the napping.
 LoopPacing::Step LoopPacing::after_poll(std::size_t handlers, std::size_t sent,
                                         clock::time_point now) noexcept {
   if (handlers > 0) {

@@ -99,10 +99,11 @@ struct NodeConfig {
   /// once.
   std::chrono::microseconds busy_wait{50};
   /// How long an event-loop thread sleeps between polls while its peers keep sending as fast as
-  /// it answers (a poll finds new requests right after a round that sent replies): the requests
-  /// that come meanwhile are then read, handled and answered together, one read and one write
-  /// for many calls, which costs the node and its peers fewer system calls and wake-ups per call
-  /// and leaves the core to a client on the same machine (bench/RESULTS.md). A lone caller never
+  /// it answers (a poll finds new requests right after a round that sent replies, or one round
+  /// answers several; a thread that never runs out of work never naps): the requests that come
+  /// meanwhile are then read, handled and answered together, one read and one write for many
+  /// calls, which costs the node and its peers fewer system calls and wake-ups per call and
+  /// leaves the core to a client on the same machine (bench/RESULTS.md). A lone caller never
   /// waits for it; under load an event on that thread may wait up to this long. Zero never naps.
   std::chrono::microseconds coalesce{50};
   /// Distribution over IPv6, as `erl -proto_dist inet6_tcp` (or `inet6_tls` with `tls`): peers'
