@@ -206,12 +206,14 @@ std::pair<int, int> parse_right_and_ms(const std::string& printed) {
   return {std::stoi(m[1]), std::stoi(m[2])};
 }
 
-std::pair<int, int> call_echo(test_support::BeamNode& beam, const LiveNode& cpp, int callers,
-                              int calls) {
-  return parse_right_and_ms(beam.eval(
-      "pong = net_adm:ping(" + cpp.atom() + "), (" + call_echo_fun + ")({echo, " + cpp.atom() +
-          "}, " + std::to_string(callers) + ", " + std::to_string(calls) + ").",
-      std::chrono::seconds(30)));
+// Applies `fun` (call_echo_fun or call_echo_in_bursts_fun) to {echo, cpp} and two counts, on
+// `beam`.
+std::pair<int, int> run_on_echo(test_support::BeamNode& beam, const LiveNode& cpp, const char* fun,
+                                int first, int second) {
+  return parse_right_and_ms(beam.eval("pong = net_adm:ping(" + cpp.atom() + "), (" + fun +
+                                          ")({echo, " + cpp.atom() + "}, " + std::to_string(first) +
+                                          ", " + std::to_string(second) + ").",
+                                      std::chrono::seconds(30)));
 }
 
 // `Bursts` times, sends `Burst` calls to `Echo` with gen_server:send_request, waits for their
@@ -224,14 +226,6 @@ constexpr const char* call_echo_in_bursts_fun = R"(fun(Echo, Bursts, Burst) ->
   Round = fun(I) -> R = Right(Send(I)), timer:sleep(5), R end,
   {lists:sum([Round(I) || I <- lists:seq(1, Bursts)]), erlang:monotonic_time(millisecond) - T0}
 end)";
-
-std::pair<int, int> call_echo_in_bursts(test_support::BeamNode& beam, const LiveNode& cpp,
-                                        int bursts, int burst) {
-  return parse_right_and_ms(beam.eval(
-      "pong = net_adm:ping(" + cpp.atom() + "), (" + call_echo_in_bursts_fun + ")({echo, " +
-          cpp.atom() + "}, " + std::to_string(bursts) + ", " + std::to_string(burst) + ").",
-      std::chrono::seconds(30)));
-}
 
 std::shared_ptr<LiveNode> echo_node(const Epmd& epmd, std::chrono::microseconds coalesce) {
   auto cpp = std::make_shared<LiveNode>(epmd, [&](NodeConfig& c) {
@@ -254,7 +248,7 @@ TEST(LiveThreads, CallsThatComeInBurstsAreAnsweredTogetherAfterANap) {
   Epmd epmd;
   const auto cpp = echo_node(epmd, std::chrono::milliseconds(50));
   test_support::BeamNode beam(epmd);
-  const auto [right, ms] = call_echo_in_bursts(beam, *cpp, 25, 8);
+  const auto [right, ms] = run_on_echo(beam, *cpp, call_echo_in_bursts_fun, 25, 8);
   EXPECT_EQ(right, 200);
   EXPECT_GE(ms, 800);
 }
@@ -265,7 +259,7 @@ TEST(LiveThreads, ALoneCallerDoesNotWaitForNaps) {
   Epmd epmd;
   const auto cpp = echo_node(epmd, std::chrono::milliseconds(20));
   test_support::BeamNode beam(epmd);
-  const auto [right, ms] = call_echo(beam, *cpp, 1, 50);
+  const auto [right, ms] = run_on_echo(beam, *cpp, call_echo_fun, 1, 50);
   EXPECT_EQ(right, 50);
   EXPECT_LT(ms, 500);
 }
